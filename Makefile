@@ -1,0 +1,51 @@
+# siamlab: `make book` builds the executed HTML book, `make test` runs every test.
+# Both create the virtual environment .venv with the pinned packages when it is missing.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CHAPTERS := $(sort $(wildcard book/[0-9][0-9]_*.md))
+NOTEBOOKS := _build/notebooks
+PYTEST_ARGS ?=
+
+.PHONY: help install test unit chapters book lab clean
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make test   - unit tests, then every chapter validated with nbval"
+	@echo "make book   - execute every chapter and build the HTML book into _build/html"
+	@echo "make lab    - open the chapters in JupyterLab"
+	@echo "make clean  - remove build outputs (keeps .venv)"
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[book,test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+# Chapters live as MyST Markdown; nbval needs .ipynb, so jupytext converts them into a build folder.
+chapters: $(STAMP)
+	rm -rf $(NOTEBOOKS) && mkdir -p $(NOTEBOOKS)
+	for chapter in $(CHAPTERS); do \
+	  $(BIN)/jupytext --quiet --to ipynb --output $(NOTEBOOKS)/$$(basename $$chapter .md).ipynb $$chapter || exit 1; \
+	done
+	cd $(NOTEBOOKS) && MPLBACKEND=Agg ../../$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider \
+	  --rootdir=. -o addopts="" --timeout=900 --durations=0 *.ipynb
+
+test: unit chapters
+
+book: $(STAMP)
+	TQDM_DISABLE=1 MPLBACKEND=Agg $(BIN)/jupyter-book build . --warningiserror --keep-going
+	@test -f _build/html/index.html && echo "Book written to _build/html/index.html"
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab book/
+
+clean:
+	rm -rf _build .pytest_cache .jupyter_cache

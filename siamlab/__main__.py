@@ -1,0 +1,5 @@
+"""`python -m siamlab …` runs the command-line interface."""
+
+from siamlab.cli import main
+
+raise SystemExit(main())

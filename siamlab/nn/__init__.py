@@ -1,0 +1,1 @@
+"""Neural network parts: backbones, cross-correlations, heads, embeddings and whole models."""

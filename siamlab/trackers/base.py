@@ -1,0 +1,75 @@
+"""The tracker protocol and the loop that runs a tracker over a sequence.
+
+Every tracker of the book is initialised on the first frame with the target's box and then asked,
+frame after frame, where the target is. `update` returns a `TrackResult` whose `response` (the
+score map the decision was made from) is what the figures and widgets draw.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import ArrayLike
+from tqdm.auto import tqdm
+
+from siamlab.datasets.sequence import Sequence
+
+
+@dataclass
+class TrackResult:
+    """One frame's answer: xywh `box` (0-based floats), a confidence `score` and the `response`
+    map (any 2-D array, or `None` for trackers without one)."""
+
+    box: np.ndarray
+    score: float
+    response: np.ndarray | None = None
+
+
+@runtime_checkable
+class Tracker(Protocol):
+    """What `track` needs: `init(frame, box)` on the first frame, then `update(frame)`."""
+
+    name: str
+
+    def init(self, frame: np.ndarray, box: ArrayLike) -> None: ...
+
+    def update(self, frame: np.ndarray) -> TrackResult: ...
+
+
+@dataclass
+class TrackingRun:
+    """The result of `track`: `(N, 4)` boxes (the first is the given box), `(N,)` scores
+    (the first is 1), and frames per second of `update` (frame loading excluded)."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    fps: float
+    seconds: float
+
+
+def track(tracker: Tracker, sequence: Sequence, progress: bool = True) -> TrackingRun:
+    """Run `tracker` over `sequence`: `init` on frame 0 with its ground truth, `update` on the rest."""
+    if not isinstance(tracker, Tracker):
+        raise ValueError(f"tracker must have init(frame, box) and update(frame), got {tracker!r}")
+    boxes = np.zeros((len(sequence), 4))
+    scores = np.ones(len(sequence))
+    boxes[0] = sequence.boxes[0]
+    elapsed = 0.0
+    frames = sequence.frames()
+    first = next(frames)
+    start = time.perf_counter()
+    tracker.init(first, sequence.boxes[0])
+    elapsed += time.perf_counter() - start
+    bar = tqdm(frames, total=len(sequence) - 1, desc=f"{tracker.name} on {sequence.name}",
+               disable=not progress, leave=False)
+    for index, frame in enumerate(bar, start=1):
+        start = time.perf_counter()
+        result = tracker.update(frame)
+        elapsed += time.perf_counter() - start
+        boxes[index] = result.box
+        scores[index] = result.score
+    fps = len(sequence) / elapsed if elapsed > 0 else float("inf")
+    return TrackingRun(boxes=boxes, scores=scores, fps=fps, seconds=elapsed)

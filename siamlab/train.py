@@ -1,0 +1,152 @@
+"""The training loop shared by every chapter: seeded, with a progress bar, atomic checkpoints and resume.
+
+A model is trained by `fit(model, optimizer, batches, loss_fn, steps)`: `batches` is any iterator of
+training batches, and `loss_fn(model, batch)` returns the scalar loss of one batch. The loop knows
+nothing about trackers; the chapters and `siamlab train` supply the pieces.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from siamlab.device import amp_autocast
+
+
+@dataclass
+class History:
+    """What `fit` returns: the loss of every step, and the step the run ended at."""
+
+    losses: list[float] = field(default_factory=list)
+    step: int = 0
+
+    def smoothed(self, window: int = 20) -> list[float]:
+        """Running mean of the losses over `window` steps, for loss-curve figures."""
+        out, total = [], 0.0
+        for i, value in enumerate(self.losses):
+            total += value
+            if i >= window:
+                total -= self.losses[i - window]
+            out.append(total / min(i + 1, window))
+        return out
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
+    """Write `state` with `torch.save` atomically: to a temporary file, then renamed over `path`.
+
+    A run killed while saving leaves the previous checkpoint intact.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            torch.save(state, file)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Read a checkpoint written by `save_checkpoint`; `FileNotFoundError` names a missing path."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
+    return torch.load(path, map_location=map_location, weights_only=False)
+
+
+def _resume(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any) -> History:
+    state = load_checkpoint(path)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    if scheduler is not None and state.get("scheduler") is not None:
+        scheduler.load_state_dict(state["scheduler"])
+    return History(losses=list(state.get("losses", [])), step=int(state.get("step", 0)))
+
+
+def _checkpoint_state(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
+                      history: History, extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "losses": history.losses,
+        "step": history.step,
+        **extra,
+    }
+
+
+def fit(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches: Iterable[Any],
+    loss_fn: Callable[[nn.Module, Any], torch.Tensor],
+    steps: int,
+    *,
+    scheduler: Any = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: int = 0,
+    resume: bool = False,
+    extra_state: dict[str, Any] | None = None,
+    grad_clip: float | None = None,
+    use_amp: bool = False,
+    progress: bool = True,
+    desc: str = "training",
+) -> History:
+    """Train `model` for `steps` optimiser steps and return the loss history.
+
+    Each step draws one batch from `batches`, computes `loss_fn(model, batch)`, back-propagates and
+    steps `optimizer` (and `scheduler`, if given). With `checkpoint`, the state is written there
+    atomically every `checkpoint_every` steps (0: only at the end), together with `extra_state`
+    (e.g. the model's config); `resume=True` continues from that file when it exists, so a killed
+    run loses at most `checkpoint_every` steps. A non-finite loss stops training with `RuntimeError`
+    rather than silently corrupting the weights. `use_amp` enables float16 autocast on CUDA only.
+    """
+    if not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
+    if checkpoint_every < 0:
+        raise ValueError(f"checkpoint_every must be >= 0, got {checkpoint_every}")
+    path = Path(checkpoint) if checkpoint is not None else None
+    history = History()
+    if resume and path is not None and path.exists():
+        history = _resume(path, model, optimizer, scheduler)
+    device = next(model.parameters()).device
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp and device.type == "cuda")
+    iterator: Iterator[Any] = iter(batches)
+    model.train()
+    bar = tqdm(range(history.step, steps), initial=history.step, total=steps, desc=desc,
+               disable=not progress)
+    for _ in bar:
+        with amp_autocast(device, enabled=use_amp):
+            loss = loss_fn(model, next(iterator))
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise RuntimeError(f"loss became {value} at step {history.step}; lower the learning rate")
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        if grad_clip is not None:
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+        if scheduler is not None:
+            scheduler.step()
+        history.losses.append(value)
+        history.step += 1
+        bar.set_postfix(loss=f"{history.smoothed()[-1]:.4f}")
+        if path is not None and checkpoint_every and history.step % checkpoint_every == 0:
+            save_checkpoint(path, _checkpoint_state(model, optimizer, scheduler, history, extra_state or {}))
+    if path is not None:
+        save_checkpoint(path, _checkpoint_state(model, optimizer, scheduler, history, extra_state or {}))
+    model.eval()
+    return history
