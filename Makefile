@@ -35,8 +35,9 @@ chapters: $(STAMP)
 	for chapter in $(CHAPTERS); do \
 	  $(BIN)/jupytext --quiet --to ipynb --output $(NOTEBOOKS)/$$(basename $$chapter .md).ipynb $$chapter || exit 1; \
 	done
-	cd $(NOTEBOOKS) && MPLBACKEND=Agg ../../$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider \
-	  --rootdir=. -o addopts="" --timeout=900 --durations=0 *.ipynb
+	if [ -z "$(CHAPTERS)" ]; then echo "no chapters to validate"; else \
+	  cd $(NOTEBOOKS) && MPLBACKEND=Agg ../../$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider \
+	    --rootdir=. -o addopts="" --timeout=900 --durations=0 *.ipynb; fi
 
 test: unit chapters
 
