@@ -1,5 +1,8 @@
 """The training loop shared by every chapter: seeded, with a progress bar, atomic checkpoints and resume.
 
+The same loop scales out: under `torchrun --nproc_per_node=N` it trains with PyTorch's
+DistributedDataParallel (gloo on CPUs, NCCL on GPUs) after `init_distributed()`.
+
 A model is trained by `fit(model, optimizer, batches, loss_fn, steps)`: `batches` is any iterator of
 training batches, and `loss_fn(model, batch)` returns the scalar loss of one batch. The loop knows
 nothing about trackers; the chapters and `siamlab train` supply the pieces.
@@ -15,7 +18,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import torch
+import torch.distributed as dist
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm.auto import tqdm
 
 from siamlab.device import amp_autocast
@@ -86,6 +91,50 @@ def _checkpoint_state(model: nn.Module, optimizer: torch.optim.Optimizer, schedu
     }
 
 
+def init_distributed(backend: str | None = None) -> tuple[int, int]:
+    """Join the process group that `torchrun` describes in the environment; return `(rank, world_size)`.
+
+    Without `torchrun` (no `WORLD_SIZE` above 1 in the environment) this does nothing and returns
+    `(0, 1)`. The backend defaults to NCCL when CUDA is available and gloo otherwise, so the same
+    command trains on several GPUs or on several CPU processes.
+    """
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    if world_size <= 1 or not dist.is_available():
+        return 0, 1
+    backend = backend or ("nccl" if torch.cuda.is_available() else "gloo")
+    dist.init_process_group(backend=backend)
+    if backend == "nccl":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+    return dist.get_rank(), dist.get_world_size()
+
+
+def _distributed() -> bool:
+    return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
+
+
+def _mean_across_processes(value: torch.Tensor) -> float:
+    """The loss averaged over all processes (itself when training in one process)."""
+    value = value.detach().float()
+    if _distributed():
+        value = value.clone()
+        dist.all_reduce(value)
+        value /= dist.get_world_size()
+    return float(value)
+
+
+def _step(train_model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
+          loss: torch.Tensor, grad_clip: float | None) -> None:
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if grad_clip is not None:
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(train_model.parameters(), grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
+
+
 def fit(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -111,6 +160,11 @@ def fit(
     (e.g. the model's config); `resume=True` continues from that file when it exists, so a killed
     run loses at most `checkpoint_every` steps. A non-finite loss stops training with `RuntimeError`
     rather than silently corrupting the weights. `use_amp` enables float16 autocast on CUDA only.
+
+    Under `torchrun` (after `init_distributed()`), the model is wrapped in
+    DistributedDataParallel: each process must draw its own `batches` (seed them with the rank),
+    gradients are averaged, the history holds the loss averaged over processes, and only rank 0
+    shows progress and writes checkpoints.
     """
     if not isinstance(steps, int) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
@@ -121,32 +175,32 @@ def fit(
     if resume and path is not None and path.exists():
         history = _resume(path, model, optimizer, scheduler)
     device = next(model.parameters()).device
+    main_process = not _distributed() or dist.get_rank() == 0
+    train_model = DistributedDataParallel(model) if _distributed() else model
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and device.type == "cuda")
     iterator: Iterator[Any] = iter(batches)
+
+    def write() -> None:
+        if path is not None and main_process:
+            save_checkpoint(path, _checkpoint_state(model, optimizer, scheduler, history, extra_state or {}))
+
     model.train()
     bar = tqdm(range(history.step, steps), initial=history.step, total=steps, desc=desc,
-               disable=not progress)
+               disable=not progress or not main_process)
     for _ in bar:
         with amp_autocast(device, enabled=use_amp):
-            loss = loss_fn(model, next(iterator))
-        value = float(loss.detach())
+            loss = loss_fn(train_model, next(iterator))
+        value = _mean_across_processes(loss)
         if not math.isfinite(value):
             raise RuntimeError(f"loss became {value} at step {history.step}; lower the learning rate")
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if grad_clip is not None:
-            scaler.unscale_(optimizer)
-            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
+        _step(train_model, optimizer, scaler, loss, grad_clip)
         if scheduler is not None:
             scheduler.step()
         history.losses.append(value)
         history.step += 1
         bar.set_postfix(loss=f"{history.smoothed()[-1]:.4f}")
-        if path is not None and checkpoint_every and history.step % checkpoint_every == 0:
-            save_checkpoint(path, _checkpoint_state(model, optimizer, scheduler, history, extra_state or {}))
-    if path is not None:
-        save_checkpoint(path, _checkpoint_state(model, optimizer, scheduler, history, extra_state or {}))
+        if checkpoint_every and history.step % checkpoint_every == 0:
+            write()
+    write()
     model.eval()
     return history
