@@ -36,13 +36,13 @@ chapters: $(STAMP)
 	  $(BIN)/jupytext --quiet --to ipynb --output $(NOTEBOOKS)/$$(basename $$chapter .md).ipynb $$chapter || exit 1; \
 	done
 	if [ -z "$(CHAPTERS)" ]; then echo "no chapters to validate"; else \
-	  cd $(NOTEBOOKS) && MPLBACKEND=Agg ../../$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider \
+	  cd $(NOTEBOOKS) && ../../$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider \
 	    --rootdir=. -o addopts="" --timeout=900 --durations=0 *.ipynb; fi
 
 test: unit chapters
 
 book: $(STAMP)
-	TQDM_DISABLE=1 MPLBACKEND=Agg $(BIN)/jupyter-book build . --warningiserror --keep-going
+	TQDM_DISABLE=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
 	@test -f _build/html/index.html && echo "Book written to _build/html/index.html"
 
 lab: $(STAMP)
