@@ -34,6 +34,120 @@ def _add_info(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]")
 COMMANDS: list[CommandAdder] = [_add_info]
 
 
+def _add_synth(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = subparsers.add_parser(
+        "synth", help="write SynthTrack sequences to disk in the OTB or GOT-10k layout",
+        description="Write SynthTrack sequences as image files with their ground truth. Without "
+        "--num/--length/--seed the split's fixed configuration is written (e.g. synth-test).",
+    )
+    parser.add_argument("--split", choices=["train", "test"], default="test", help="photographs to use (default: test)")
+    parser.add_argument("--num", type=int, default=None, help="number of sequences (default: the split's)")
+    parser.add_argument("--length", type=int, default=None, help="frames per sequence (default: the split's)")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the split's)")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--format", choices=["otb", "got10k"], default="got10k", help="folder layout (default: got10k)")
+
+    def handler(args: argparse.Namespace) -> int:
+        from dataclasses import replace
+
+        from tqdm.auto import tqdm
+
+        from siamlab.datasets import formats, synth
+
+        preset = synth.SynthConfig.test() if args.split == "test" else synth.SynthConfig.train()
+        changes = {k: v for k, v in (("num_sequences", args.num), ("length", args.length), ("seed", args.seed))
+                   if v is not None}
+        config = replace(preset, **changes)
+        sequences = (synth.make_sequence(config, i) for i in range(config.num_sequences))
+        bar = tqdm(sequences, total=config.num_sequences, desc=f"synth-{args.split}")
+        root = formats.WRITERS[args.format](bar, args.out)
+        print(f"wrote {config.num_sequences} sequences x {config.length} frames ({args.format} layout) to {root}")
+        return 0
+
+    parser.set_defaults(handler=handler)
+
+
+def _jsonable(value):
+    """`value` with NumPy numbers and arrays as Python ones and NaN / infinity as None (strict JSON)."""
+    import math
+
+    import numpy as np
+
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_jsonable(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+    if isinstance(value, (np.integer, np.floating)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _write_report(row: dict, args: argparse.Namespace, **extra) -> None:
+    import json
+
+    from siamlab.evaluation import format_table
+
+    print(format_table({extra.get("tracker", "results"): row}))
+    if args.json:
+        from pathlib import Path
+
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(_jsonable({**extra, "dataset": args.dataset, **row}), indent=1))
+        print(f"wrote {args.json}")
+
+
+def _add_eval(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = subparsers.add_parser("eval", help="run a tracker on a dataset and score it")
+    parser.add_argument("--tracker", required=True, help="tracker name (see siamlab.trackers.registry)")
+    parser.add_argument("--dataset", required=True,
+                        help="synth-test, synth-train, otb:DIR, got10k:DIR, lasot:DIR or vot:DIR")
+    parser.add_argument("--max-sequences", type=int, default=None, help="only the first N sequences")
+    parser.add_argument("--json", default=None, help="write the scores (with per-sequence ones) to this file")
+    parser.add_argument("--results", default=None, help="save raw boxes as DIR/<tracker>/<sequence>.txt")
+    parser.add_argument("--weights", default=None, help="checkpoint for trackers that take one")
+    parser.add_argument("--device", default=None, help="cpu, cuda, mps (for trackers that take one)")
+
+    def handler(args: argparse.Namespace) -> int:
+        from siamlab.datasets import load_dataset
+        from siamlab.evaluation import run_benchmark
+        from siamlab.trackers.registry import make_tracker
+
+        make_tracker(args.tracker, weights=args.weights, device=args.device)  # fail early on bad names
+        sequences = load_dataset(args.dataset, args.max_sequences)
+        factory = lambda: make_tracker(args.tracker, weights=args.weights, device=args.device)  # noqa: E731
+        table = run_benchmark({args.tracker: factory}, sequences, results_dir=args.results)
+        _write_report(table[args.tracker], args, tracker=args.tracker)
+        return 0
+
+    parser.set_defaults(handler=handler)
+
+
+def _add_score(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = subparsers.add_parser("score", help="score stored result files (<sequence>.txt) against a dataset")
+    parser.add_argument("--results", required=True,
+                        help="folder with one <sequence>.txt per sequence (1-based x,y,w,h rows)")
+    parser.add_argument("--dataset", required=True,
+                        help="synth-test, synth-train, otb:DIR, got10k:DIR, lasot:DIR or vot:DIR")
+    parser.add_argument("--max-sequences", type=int, default=None, help="only the first N sequences")
+    parser.add_argument("--json", default=None, help="write the scores (with per-sequence ones) to this file")
+
+    def handler(args: argparse.Namespace) -> int:
+        from siamlab.datasets import load_dataset
+        from siamlab.evaluation import score_results
+
+        row = score_results(args.results, load_dataset(args.dataset, args.max_sequences))
+        _write_report(row, args, tracker="results", results=args.results)
+        return 0
+
+    parser.set_defaults(handler=handler)
+
+
+COMMANDS += [_add_synth, _add_eval, _add_score]
+
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered command."""
     parser = argparse.ArgumentParser(

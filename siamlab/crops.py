@@ -155,5 +155,7 @@ def to_tensor(crops: ArrayLike, device: torch.device | str | None = None) -> tor
         array = array[None]
     if array.ndim != 4 or array.shape[-1] != 3:
         raise ValueError(f"crops must have shape (H, W, 3) or (N, H, W, 3), got {array.shape}")
-    tensor = torch.from_numpy(np.ascontiguousarray(array)).permute(0, 3, 1, 2).float()
+    if not array.flags.writeable or not array.flags.c_contiguous:
+        array = np.array(array)  # torch.from_numpy needs a writeable, contiguous array
+    tensor = torch.from_numpy(array).permute(0, 3, 1, 2).float()
     return tensor.to(device) if device is not None else tensor

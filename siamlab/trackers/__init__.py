@@ -3,3 +3,8 @@
 from siamlab.trackers.base import Tracker, TrackingRun, TrackResult, track
 
 __all__ = ["Tracker", "TrackResult", "TrackingRun", "track"]
+
+# The hand-crafted baselines of chapter 0; trackers by name are in `siamlab.trackers.registry`.
+from siamlab.trackers.baselines import NCCConfig, NCCTracker, StaticTracker  # noqa: E402
+
+__all__ += ["NCCConfig", "NCCTracker", "StaticTracker"]

@@ -1,0 +1,48 @@
+"""Trackers by name, for the command line and the benchmark chapter.
+
+`TRACKERS` maps a name to a factory (a class or function) that builds a fresh tracker; each
+tracker's module adds itself with one line. `make_tracker` passes on the keyword arguments a
+factory accepts (e.g. `weights=`, `device=`), so the command line can offer them to every tracker.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any, Callable
+
+from siamlab.trackers.base import Tracker
+from siamlab.trackers.baselines import NCCTracker, StaticTracker
+
+TRACKERS: dict[str, Callable[..., Tracker]] = {
+    "static": StaticTracker,
+    "ncc": NCCTracker,
+}
+
+
+def _accepted(factory: Callable[..., Any]) -> set[str] | None:
+    """Keyword names `factory` accepts, or None if it takes `**kwargs`."""
+    try:
+        parameters = inspect.signature(factory).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return None
+    return {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+
+
+def make_tracker(name: str, **kwargs: Any) -> Tracker:
+    """A new tracker registered as `name` in `TRACKERS`.
+
+    Keyword arguments set to `None` are dropped; the others go to the factory, which must accept
+    them (`ValueError` otherwise, naming the argument), e.g. `make_tracker("siamfc", weights=path)`.
+    """
+    if name not in TRACKERS:
+        raise ValueError(f"name must be one of {sorted(TRACKERS)}, got {name!r}")
+    factory = TRACKERS[name]
+    given = {key: value for key, value in kwargs.items() if value is not None}
+    accepted = _accepted(factory)
+    if accepted is not None:
+        unknown = sorted(set(given) - accepted)
+        if unknown:
+            raise ValueError(f"tracker {name!r} does not take the argument(s) {', '.join(unknown)}")
+    return factory(**given)
