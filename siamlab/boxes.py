@@ -91,7 +91,8 @@ def iou(a: ArrayLike, b: ArrayLike) -> np.ndarray:
     a, b = as_boxes(a, "a"), as_boxes(b, "b")
     intersection, union = _intersection_and_union(a, b)
     safe = np.where(union > 0, union, 1.0)
-    return np.where(union > 0, intersection / safe, 0.0)
+    # rounding can put the intersection of identical boxes a hair above their area: clip to [0, 1]
+    return np.clip(np.where(union > 0, intersection / safe, 0.0), 0.0, 1.0)
 
 
 def iou_matrix(a: ArrayLike, b: ArrayLike) -> np.ndarray:

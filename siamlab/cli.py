@@ -147,6 +147,55 @@ def _add_score(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
 COMMANDS += [_add_synth, _add_eval, _add_score]
 
 
+def _train_siamfc(args: argparse.Namespace) -> int:
+    """`train siamfc`: SiamFC (chapter 2) on pairs from `--dataset`, checkpoint written to `--out`."""
+    import time
+
+    from siamlab.datasets import load_dataset
+    from siamlab.nn.models import SiamFCConfig, train_siamfc
+
+    presets = {"tiny": SiamFCConfig.tiny, "paper": SiamFCConfig.paper}
+    if args.preset not in presets:
+        raise ValueError(f"--preset must be one of {sorted(presets)} for siamfc, got {args.preset!r}")
+    if args.steps < 1 or args.batch_size < 1:
+        raise ValueError(f"--steps and --batch-size must be positive, got {args.steps} and {args.batch_size}")
+    sequences = load_dataset(args.dataset, args.max_sequences)
+    start = time.perf_counter()
+    _, history = train_siamfc(presets[args.preset](), sequences, args.steps, batch_size=args.batch_size,
+                              lr=args.lr, seed=args.seed, checkpoint=args.out, resume=args.resume,
+                              device=args.device)
+    tail = history.losses[-min(50, len(history.losses)):] or [float("nan")]
+    print(f"trained siamfc ({args.preset}) to step {history.step} in {time.perf_counter() - start:.0f} s; "
+          f"mean loss of the last {len(tail)} steps {sum(tail) / len(tail):.4f}; wrote {args.out}")
+    return 0
+
+
+#: Models `siamlab train MODEL` knows, each a handler of the parsed arguments; chapters add theirs.
+TRAINABLE: dict[str, Callable[[argparse.Namespace], int]] = {"siamfc": _train_siamfc}
+
+
+def _add_train(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    parser = subparsers.add_parser(
+        "train", help="train a model of the book and write its checkpoint",
+        description="Train a model on SynthTrack-train (or another dataset) with atomic checkpoints; "
+        "--resume continues from --out when it exists.",
+    )
+    parser.add_argument("model", choices=sorted(TRAINABLE), help="which model to train")
+    parser.add_argument("--preset", default="tiny", help="model size: tiny (CPU) or paper (default: tiny)")
+    parser.add_argument("--steps", type=int, required=True, help="total optimiser steps")
+    parser.add_argument("--out", required=True, help="checkpoint file to write")
+    parser.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--batch-size", type=int, default=16, help="pairs per step (default: 16)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="initial learning rate (default: 1e-3)")
+    parser.add_argument("--dataset", default="synth-train", help="training sequences (default: synth-train)")
+    parser.add_argument("--max-sequences", type=int, default=None, help="only the first N sequences")
+    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
+    parser.set_defaults(handler=lambda args: TRAINABLE[args.model](args))
+
+
+COMMANDS.append(_add_train)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered command."""

@@ -44,6 +44,12 @@ class History:
         return out
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     """Write `state` with `torch.save` atomically: to a temporary file, then renamed over `path`.
 
@@ -55,6 +61,7 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     try:
         with os.fdopen(handle, "wb") as file:
             torch.save(state, file)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's files are private; a checkpoint is not
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -89,3 +89,12 @@ def test_bad_steps_are_rejected():
 
 def test_smoothed_history_is_a_running_mean():
     assert History(losses=[1.0, 3.0, 5.0]).smoothed(window=2) == [1.0, 2.0, 4.0]
+
+
+def test_checkpoint_gets_the_permissions_of_a_normal_file(tmp_path):
+    old = os.umask(0o022)
+    try:
+        path = save_checkpoint(tmp_path / "shared.pt", {"step": 0})
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o644

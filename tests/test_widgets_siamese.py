@@ -77,7 +77,7 @@ def test_unknown_margin_and_mismatched_distances_are_rejected():
 def test_moving_the_slider_redraws_the_figure():
     explorer = MarginExplorer(sweep(), SAME, margin=0.5)
     box = explorer.widget()
-    slider = box.children[0]
+    slider = box.children[0].children[0]
     slider.value = 0.1
     assert explorer.margin == 0.1
     lines, _ = curves(explorer.figure)

@@ -19,6 +19,16 @@ TRACKERS: dict[str, Callable[..., Tracker]] = {
 }
 
 
+def _siamfc(weights: str | None = None, device: str | None = None) -> Tracker:
+    """SiamFC (chapter 2) with the shipped tiny checkpoint, or the checkpoint `weights`."""
+    from siamlab.trackers.siamfc import SiamFCTracker
+
+    return SiamFCTracker(weights=weights, device=device)
+
+
+TRACKERS["siamfc"] = _siamfc
+
+
 def _accepted(factory: Callable[..., Any]) -> set[str] | None:
     """Keyword names `factory` accepts, or None if it takes `**kwargs`."""
     try:

@@ -17,6 +17,7 @@ from siamlab.anchors import anchor_grid, indices_at, iou_matrix
 from siamlab.boxes import as_boxes
 from siamlab.crops import as_frame
 from siamlab.viz.anchors import LABEL_COLORS, ON_IMAGE, TARGET, _label_legend, draw_box, show_crop
+from siamlab.widgets.live import live_figure
 
 _LABEL_NAMES = {1: "positive", 0: "negative", -1: "ignored"}
 
@@ -108,7 +109,6 @@ class AnchorExplorer:
     def widget(self) -> Any:
         """The ipywidgets layout: sliders for row, column, shape and the two thresholds, and the figure."""
         import ipywidgets as widgets
-        from IPython.display import display
 
         last = self.score_size - 1
         v = self.values
@@ -119,17 +119,9 @@ class AnchorExplorer:
             "positive": widgets.FloatSlider(v["positive"], min=0.05, max=1, step=0.05, description="IoU >"),
             "negative": widgets.FloatSlider(v["negative"], min=0, max=0.95, step=0.05, description="IoU <"),
         }
-        output = widgets.Output()
 
-        def redraw(change: Any = None) -> None:
-            values = {name: slider.value for name, slider in sliders.items()}
+        def draw(**values: Any) -> Figure:
             values["negative"] = min(values["negative"], values["positive"])
-            with output:
-                output.clear_output(wait=True)
-                display(self.update(**values))
+            return self.update(**values)
 
-        for slider in sliders.values():
-            slider.observe(redraw, names="value")
-        redraw()
-        controls = widgets.VBox(list(sliders.values()))
-        return widgets.HBox([controls, output])
+        return live_figure(draw, sliders, layout="horizontal")

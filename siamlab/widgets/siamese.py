@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from siamlab.viz.siamese import new_figure, plot_margin_panel
+from siamlab.widgets.live import live_figure
 
 
 class MarginExplorer:
@@ -59,20 +60,8 @@ class MarginExplorer:
     def widget(self) -> Any:
         """A margin slider above the figure (ipywidgets); moving it calls `update`."""
         import ipywidgets as widgets
-        from IPython.display import display
 
         slider = widgets.SelectionSlider(options=[(f"{m:g}", m) for m in self.margins],
                                          value=self.margin, description="margin m",
                                          continuous_update=True)
-        output = widgets.Output()
-
-        def show(change: Mapping[str, Any] | None = None) -> None:
-            if change is not None:
-                self.update(margin=change["new"])
-            with output:
-                output.clear_output(wait=True)
-                display(self.figure)
-
-        slider.observe(show, names="value")
-        show()
-        return widgets.VBox([slider, output])
+        return live_figure(self.update, {"margin": slider})
