@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
-from tqdm.auto import tqdm
+from siamlab.progress import progress_bar
 
 from siamlab.boxes import center_error, iou
 from siamlab.datasets.sequence import Sequence
@@ -169,7 +169,7 @@ def run_benchmark(
     per_sequence: dict[str, dict[str, Any]] = {name: {} for name in trackers}
     frames, seconds = 0, dict.fromkeys(trackers, 0.0)
     label = ", ".join(trackers)
-    for sequence in tqdm(sequences, desc=label if len(label) < 40 else "benchmark", disable=not progress):
+    for sequence in progress_bar(sequences, enabled=progress, desc=label if len(label) < 40 else "benchmark"):
         if len(trackers) > 1:  # load the frames once for all trackers
             sequence = replace(sequence, load_frame=list(sequence.frames()).__getitem__)
         frames += len(sequence)

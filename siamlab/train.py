@@ -21,7 +21,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from tqdm.auto import tqdm
+from siamlab.progress import progress_bar
 
 from siamlab.device import amp_autocast
 
@@ -192,8 +192,8 @@ def fit(
             save_checkpoint(path, _checkpoint_state(model, optimizer, scheduler, history, extra_state or {}))
 
     model.train()
-    bar = tqdm(range(history.step, steps), initial=history.step, total=steps, desc=desc,
-               disable=not progress or not main_process)
+    bar = progress_bar(range(history.step, steps), enabled=progress and main_process,
+                       initial=history.step, total=steps, desc=desc)
     for _ in bar:
         with amp_autocast(device, enabled=use_amp):
             loss = loss_fn(train_model, next(iterator))

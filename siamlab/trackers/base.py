@@ -13,7 +13,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike
-from tqdm.auto import tqdm
+from siamlab.progress import progress_bar
 
 from siamlab.datasets.sequence import Sequence
 
@@ -63,8 +63,8 @@ def track(tracker: Tracker, sequence: Sequence, progress: bool = True) -> Tracki
     start = time.perf_counter()
     tracker.init(first, sequence.boxes[0])
     elapsed += time.perf_counter() - start
-    bar = tqdm(frames, total=len(sequence) - 1, desc=f"{tracker.name} on {sequence.name}",
-               disable=not progress, leave=False)
+    bar = progress_bar(frames, enabled=progress, total=len(sequence) - 1,
+                       desc=f"{tracker.name} on {sequence.name}", leave=False)
     for index, frame in enumerate(bar, start=1):
         start = time.perf_counter()
         result = tracker.update(frame)
