@@ -15,7 +15,7 @@ from typing import Iterator, Sequence as SequenceType
 import numpy as np
 import torch
 
-from siamlab.crops import context_size, crop_square, mean_color
+from siamlab.crops import context_size, crop_square, search_side
 from siamlab.datasets.sequence import Sequence
 
 
@@ -115,13 +115,13 @@ class PairSampler:
         (x, y, w, h), (x2, y2, w2, h2) = boxes[i], boxes[j]
         frame = self._frame(seq, i)
         exemplar = crop_square(frame, (x + w / 2, y + h / 2), context_size(w, h, self.context),
-                               self.exemplar_size, mean_color(frame))
+                               self.exemplar_size)
         frame = self._frame(seq, j)
-        side = context_size(w2, h2, self.context) * self.search_size / self.exemplar_size
+        side = search_side(boxes[j], self.exemplar_size, self.search_size, self.context)
         side *= self.rng.uniform(1 - self.stretch, 1 + self.stretch)
         shift = self.rng.uniform(-self.max_shift, self.max_shift, size=2)  # search-crop pixels
         center = np.array([x2 + w2 / 2, y2 + h2 / 2]) + shift * side / self.search_size
-        search = crop_square(frame, center, side, self.search_size, mean_color(frame))
+        search = crop_square(frame, center, side, self.search_size)
         offset = -shift
         if self.flip and self.rng.random() < 0.5:
             exemplar, search, offset = exemplar[:, ::-1], search[:, ::-1], offset * np.array([-1.0, 1.0])
