@@ -44,18 +44,22 @@ def get_device(prefer: str | torch.device | None = None) -> torch.device:
                 return torch.device(kind)
     try:
         device = torch.device(prefer)  # type: ignore[arg-type]
-    except (RuntimeError, TypeError) as error:
+    except (RuntimeError, TypeError, ValueError) as error:
         raise ValueError(
-            f"prefer must be one of {_KNOWN_DEVICES} (optionally with an index), got {prefer!r}"
+            f"device must be one of {_KNOWN_DEVICES} (optionally with an index such as "
+            f"'cuda:0'), got {prefer!r}"
         ) from error
     if device.type not in _KNOWN_DEVICES:
-        raise ValueError(f"prefer must be one of {_KNOWN_DEVICES}, got {prefer!r}")
+        raise ValueError(f"device must be one of {_KNOWN_DEVICES}, got {prefer!r}")
     if not _available(device.type):
-        raise ValueError(f"prefer={prefer!r} was requested but {device.type} is not available here")
+        raise ValueError(
+            f"device {str(prefer)!r} was requested but {device.type} is not available here"
+        )
     if device.type == "cuda" and device.index is not None:
         if device.index >= torch.cuda.device_count():
             raise ValueError(
-                f"prefer={prefer!r}: only {torch.cuda.device_count()} CUDA device(s) are present"
+                f"device {str(prefer)!r}: only {torch.cuda.device_count()} CUDA "
+                f"device(s) are present"
             )
     return device
 

@@ -10,8 +10,10 @@ nothing about trackers; the chapters and `siamlab train` supply the pieces.
 
 from __future__ import annotations
 
+import glob
 import math
 import os
+import pickle
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +23,14 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+
+from siamlab.device import amp_autocast, get_device
 from siamlab.progress import progress_bar
 
-from siamlab.device import amp_autocast
+
+class NonFiniteLossError(RuntimeError, ValueError):
+    """Training diverged (the loss became NaN or infinite): a bad setting such as a too
+    high learning rate, reported by the command line as an error rather than a bug."""
 
 
 @dataclass
@@ -50,18 +57,37 @@ def _umask() -> int:
     return mask
 
 
-def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
-    """Write `state` with `torch.save` atomically: to a temporary file, then renamed over `path`.
+def _remove_leftovers(path: Path) -> None:
+    """Delete the temporary files that an interrupted save of `path` left beside it."""
+    for leftover in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        leftover.unlink(missing_ok=True)
 
-    A run killed while saving leaves the previous checkpoint intact.
+
+def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
+    """Write `state` with `torch.save` atomically: to a temporary file, then renamed over
+    `path`.
+
+    A run killed while saving leaves the previous checkpoint intact, and the temporary
+    file it left behind (`.<name>.*.tmp`) is removed by the next save to the same path.
     """
     path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"checkpoint path {str(path)!r} is a folder, expected a file")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ValueError(
+                f"checkpoint path {str(path)!r} cannot be written: {str(parent)!r} is a file"
+            )
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    _remove_leftovers(path)
+    handle, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
     try:
         with os.fdopen(handle, "wb") as file:
             torch.save(state, file)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's files are private; a checkpoint is not
+        # mkstemp's files are private; a checkpoint is not
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -69,21 +95,111 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     return path
 
 
-def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by `save_checkpoint`; `FileNotFoundError` names a missing path."""
+#: What `torch.load(weights_only=True)` raises on a file that is not a checkpoint (a
+#: truncated or corrupt archive, random bytes, a pickle of arbitrary classes).
+_UNREADABLE = (RuntimeError, EOFError, pickle.UnpicklingError, ValueError, TypeError,
+               AttributeError, ImportError, IndexError, KeyError, UnicodeDecodeError)
+
+
+def _non_finite(value: Any, where: str = "") -> str | None:
+    """The first entry of a (nested) checkpoint holding NaN or infinity, or None."""
+    if isinstance(value, torch.Tensor):
+        if value.is_floating_point() or value.is_complex():
+            return None if bool(torch.isfinite(value).all()) else where or "the state"
+        return None
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, (list, tuple)):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        found = _non_finite(item, f"{where}.{key}" if where else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+def load_checkpoint(
+    path: str | os.PathLike, map_location: str | torch.device | None = "cpu"
+) -> dict[str, Any]:
+    """Read a checkpoint written by `save_checkpoint`: the state `dict` it stored.
+
+    Loaded with `weights_only=True`, so a checkpoint from elsewhere cannot run code.
+    `FileNotFoundError` names a missing path; `ValueError` names the path and what is
+    wrong for anything that is not a checkpoint (a truncated file, other bytes, a pickle of
+    other classes, a top level that is not a dict) and for NaN or infinite values in any
+    of its tensors, which would otherwise surface much later as a score of 0.
+    `map_location` is a device name checked by `get_device` (`None`: the fastest).
+    """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
-    return torch.load(path, map_location=map_location, weights_only=False)
+    if not path.is_file():
+        raise ValueError(f"checkpoint {str(path)!r} is not a file")
+    device = get_device(map_location)
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except _UNREADABLE as error:
+        reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        raise ValueError(
+            f"checkpoint {str(path)!r} cannot be read as a PyTorch checkpoint (truncated, "
+            f"corrupt or not written by torch.save of tensors and plain values)"
+            + (f": {reason}" if reason else "")
+        ) from error
+    if not isinstance(state, dict):
+        raise ValueError(
+            f"checkpoint {str(path)!r} must hold a dict, got {type(state).__name__}"
+        )
+    bad = _non_finite(state)
+    if bad is not None:
+        raise ValueError(f"checkpoint {str(path)!r} holds NaN or infinite values in {bad}")
+    return state
 
 
-def _resume(path: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any) -> History:
+def _resume(
+    path: Path,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    extra: dict[str, Any],
+) -> History:
+    """The history of the checkpoint at `path`, whose weights and optimiser state are
+    loaded into `model` and `optimizer`; `ValueError` if its stored `config` differs from
+    the one asked for (`extra["config"]`) or its tensors do not fit the model."""
     state = load_checkpoint(path)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    if scheduler is not None and state.get("scheduler") is not None:
-        scheduler.load_state_dict(state["scheduler"])
+    check_config(state, extra.get("config"), path)
+    if not isinstance(state.get("model"), dict) or not isinstance(
+        state.get("optimizer"), dict
+    ):
+        raise ValueError(
+            f"checkpoint {str(path)!r} cannot be resumed: it needs the 'model' and "
+            f"'optimizer' states that fit() writes"
+        )
+    try:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None and state.get("scheduler") is not None:
+            scheduler.load_state_dict(state["scheduler"])
+    except (RuntimeError, ValueError, KeyError, TypeError) as error:
+        first = str(error).strip().splitlines()[0][:200]
+        raise ValueError(
+            f"checkpoint {str(path)!r} does not fit this model or optimiser: {first}"
+        ) from error
     return History(losses=list(state.get("losses", [])), step=int(state.get("step", 0)))
+
+
+def check_config(state: dict[str, Any], expected: Any, path: str | os.PathLike) -> None:
+    """Raise `ValueError` naming `path` when the checkpoint `state` stores a `config` other
+    than `expected` (a resumed run must continue the same model; `None`: no check)."""
+    if expected is None:
+        return
+    stored = state.get("config")
+    if stored != expected:
+        raise ValueError(
+            f"checkpoint {str(path)!r} was written with config {stored!r}, which differs "
+            f"from the requested {expected!r}; use another --out or the same preset"
+        )
 
 
 def _checkpoint_state(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
@@ -165,7 +281,8 @@ def fit(
     steps `optimizer` (and `scheduler`, if given). With `checkpoint`, the state is written there
     atomically every `checkpoint_every` steps (0: only at the end), together with `extra_state`
     (e.g. the model's config); `resume=True` continues from that file when it exists, so a killed
-    run loses at most `checkpoint_every` steps. A non-finite loss stops training with `RuntimeError`
+    run loses at most `checkpoint_every` steps; a resumed checkpoint must store the same
+    `extra_state["config"]`. A non-finite loss stops training with `NonFiniteLossError`
     rather than silently corrupting the weights. `use_amp` enables float16 autocast on CUDA only.
 
     Under `torchrun` (after `init_distributed()`), the model is wrapped in
@@ -173,14 +290,16 @@ def fit(
     gradients are averaged, the history holds the loss averaged over processes, and only rank 0
     shows progress and writes checkpoints.
     """
-    if not isinstance(steps, int) or steps < 0:
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
     if checkpoint_every < 0:
         raise ValueError(f"checkpoint_every must be >= 0, got {checkpoint_every}")
     path = Path(checkpoint) if checkpoint is not None else None
+    if path is not None and path.is_dir():  # found now, not after the training
+        raise ValueError(f"checkpoint {str(path)!r} is a folder, expected a file")
     history = History()
     if resume and path is not None and path.exists():
-        history = _resume(path, model, optimizer, scheduler)
+        history = _resume(path, model, optimizer, scheduler, extra_state or {})
     device = next(model.parameters()).device
     main_process = not _distributed() or dist.get_rank() == 0
     train_model = DistributedDataParallel(model) if _distributed() else model
@@ -199,7 +318,9 @@ def fit(
             loss = loss_fn(train_model, next(iterator))
         value = _mean_across_processes(loss)
         if not math.isfinite(value):
-            raise RuntimeError(f"loss became {value} at step {history.step}; lower the learning rate")
+            raise NonFiniteLossError(
+                f"loss became {value} at step {history.step}; lower the learning rate"
+            )
         _step(train_model, optimizer, scaler, loss, grad_clip)
         if scheduler is not None:
             scheduler.step()

@@ -7,6 +7,7 @@ a global configuration. The shipped checkpoint is found relative to the package,
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -46,13 +47,21 @@ class SiamFCConfig:
     def __post_init__(self) -> None:
         for name in ("exemplar_size", "search_size"):
             value = getattr(self, name)
-            if not isinstance(value, int) or value < 1:
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if self.search_size < self.exemplar_size:
-            raise ValueError(f"search_size ({self.search_size}) must be >= exemplar_size ({self.exemplar_size})")
-        for name in ("width", "out_scale", "radius"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)!r}")
+            raise ValueError(
+                f"search_size ({self.search_size}) must be >= exemplar_size "
+                f"({self.exemplar_size})"
+            )
+        for name in ("width", "out_scale", "radius", "context"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ValueError(f"{name} must be a number, got {value!r}")
+            low_ok = value >= 0 if name == "context" else value > 0
+            if not (low_ok and math.isfinite(value)):
+                kind = "non-negative" if name == "context" else "positive"
+                raise ValueError(f"{name} must be a finite {kind} number, got {value!r}")
 
     @classmethod
     def paper(cls) -> "SiamFCConfig":
@@ -70,11 +79,24 @@ class SiamFCConfig:
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "SiamFCConfig":
-        """Rebuild a config saved with `dataclasses.asdict` (unknown keys are rejected)."""
+        """Rebuild a config saved with `dataclasses.asdict`.
+
+        Every field must be present and no other key, so a checkpoint of another model, or
+        one whose config was stored in another form, is a `ValueError` rather than a
+        network silently built from defaults.
+        """
+        if not isinstance(values, dict):
+            raise ValueError(
+                f"a SiamFCConfig must be stored as a dict of its fields, got "
+                f"{type(values).__name__} {values!r}"
+            )
         names = {f.name for f in fields(cls)}
-        unknown = set(values) - names
-        if unknown:
-            raise ValueError(f"unknown SiamFCConfig fields {sorted(unknown)}")
+        unknown = sorted(map(str, set(values) - names))
+        missing = sorted(names - set(values))
+        if unknown or missing:
+            raise ValueError(
+                f"SiamFCConfig fields do not match: unknown {unknown}, missing {missing}"
+            )
         return cls(**values)
 
     @property
@@ -116,18 +138,44 @@ class SiamFCNet(nn.Module):
         return self(*tensors)[0, 0].float().cpu().numpy()
 
 
-def load_siamfc(path: str | os.PathLike | None = None, map_location: str | torch.device = "cpu") -> SiamFCNet:
-    """A `SiamFCNet` with weights from a checkpoint of `siamlab train siamfc` (default: the shipped
-    tiny checkpoint, `DEFAULT_SIAMFC_WEIGHTS`), in eval mode. `FileNotFoundError` names a missing path."""
+def load_siamfc(
+    path: str | os.PathLike | None = None,
+    map_location: str | torch.device | None = "cpu",
+) -> SiamFCNet:
+    """A `SiamFCNet` with weights from a checkpoint of `siamlab train siamfc` (default: the
+    shipped tiny checkpoint, `DEFAULT_SIAMFC_WEIGHTS`), in eval mode, on `map_location`
+    (checked by `siamlab.device.get_device`).
+
+    `FileNotFoundError` names a missing path; every other problem is one `ValueError`
+    naming the path: not a checkpoint (see `siamlab.train.load_checkpoint`), NaN or
+    infinite weights, a config stored in another form, or weights of another model or
+    preset (missing, extra or differently shaped tensors).
+    """
+    from siamlab.device import get_device
     from siamlab.train import load_checkpoint
 
     path = DEFAULT_SIAMFC_WEIGHTS if path is None else Path(path)
-    state = load_checkpoint(path, map_location=map_location)
-    if not isinstance(state, dict) or "config" not in state or "model" not in state:
-        raise ValueError(f"checkpoint {str(path)!r} is not a SiamFC checkpoint (needs 'config' and 'model')")
-    model = SiamFCNet(SiamFCConfig.from_dict(state["config"]))
-    model.load_state_dict(state["model"])
-    return model.to(map_location).eval()
+    device = get_device(map_location)
+    state = load_checkpoint(path, map_location=device)
+    if "config" not in state or not isinstance(state.get("model"), dict):
+        raise ValueError(
+            f"checkpoint {str(path)!r} is not a SiamFC checkpoint (needs a 'config' and "
+            f"a 'model' state dict), it holds {sorted(map(str, state))}"
+        )
+    try:
+        model = SiamFCNet(SiamFCConfig.from_dict(state["config"]))
+    except ValueError as error:
+        raise ValueError(f"checkpoint {str(path)!r}: bad config: {error}") from error
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, TypeError, KeyError) as error:
+        first = str(error).strip().splitlines()
+        detail = " ".join(line.strip() for line in first[1:3])[:300]
+        raise ValueError(
+            f"checkpoint {str(path)!r} holds weights of another model or preset than its "
+            f"config ({detail})"
+        ) from error
+    return model.to(device).eval()
 
 
 def config_dict(config: SiamFCConfig) -> dict[str, Any]:
@@ -145,6 +193,18 @@ def siamfc_loss(model: SiamFCNet, batch: Any) -> torch.Tensor:
     config = model.config
     labels = siamfc_labels(response.shape[-1], config.radius, config.total_stride, batch.offsets)
     return balanced_logistic_loss(response, labels.to(device))
+
+
+def _check_training_args(steps: int, batch_size: int, lr: float, final_lr: float) -> None:
+    """`ValueError` naming the first training argument out of range (before any work)."""
+    for name, value in (("steps", steps), ("batch_size", batch_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    for name, value in (("lr", lr), ("final_lr", final_lr)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} (learning rate) must be positive and finite, got {value}")
 
 
 def train_siamfc(
@@ -172,17 +232,21 @@ def train_siamfc(
     """
     from siamlab.datasets.pairs import PairSampler
     from siamlab.device import get_device, seed_everything
-    from siamlab.train import fit
+    from siamlab.train import check_config, fit, load_checkpoint
 
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
-    seed_everything(seed)
-    model = (model or SiamFCNet(config)).to(get_device(device))
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=(final_lr / lr) ** (1 / steps))
+    _check_training_args(steps, batch_size, lr, final_lr)
+    target = get_device(device)
     start = 0
     if resume and checkpoint is not None and Path(checkpoint).exists():
-        start = int(torch.load(checkpoint, map_location="cpu", weights_only=False).get("step", 0))
+        state = load_checkpoint(checkpoint)
+        check_config(state, config_dict(config), checkpoint)
+        start = int(state.get("step", 0))
+    seed_everything(seed)
+    model = (model or SiamFCNet(config)).to(target)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(
+        optimizer, gamma=(final_lr / lr) ** (1 / steps)
+    )
     sampler = PairSampler(sequences, config.exemplar_size, config.search_size, max_gap=max_gap,
                           context=config.context, seed=seed + start)
     history = fit(model, optimizer, sampler.batches(batch_size), siamfc_loss, steps, scheduler=scheduler,
