@@ -36,22 +36,34 @@ def as_boxes(boxes: ArrayLike, name: str = "boxes", *, positive: bool = False) -
     return array
 
 
+def _finite(result: np.ndarray, boxes: np.ndarray, what: str) -> np.ndarray:
+    """`result`, or `ValueError` when converting `boxes` to `what` overflowed float64."""
+    if not np.all(np.isfinite(result)):
+        raise ValueError(
+            f"boxes are too large: their {what} overflow float64, got {boxes.tolist()}"
+        )
+    return result
+
+
 def xywh_to_cxcywh(boxes: ArrayLike) -> np.ndarray:
     """`(x, y, w, h)` → `(cx, cy, w, h)`."""
     b = as_boxes(boxes)
-    return np.concatenate([b[..., :2] + b[..., 2:] / 2, b[..., 2:]], axis=-1)
+    out = np.concatenate([b[..., :2] + b[..., 2:] / 2, b[..., 2:]], axis=-1)
+    return _finite(out, b, "centres")
 
 
 def cxcywh_to_xywh(boxes: ArrayLike) -> np.ndarray:
     """`(cx, cy, w, h)` → `(x, y, w, h)`."""
     b = as_boxes(boxes)
-    return np.concatenate([b[..., :2] - b[..., 2:] / 2, b[..., 2:]], axis=-1)
+    out = np.concatenate([b[..., :2] - b[..., 2:] / 2, b[..., 2:]], axis=-1)
+    return _finite(out, b, "corners")
 
 
 def xywh_to_corners(boxes: ArrayLike) -> np.ndarray:
     """`(x, y, w, h)` → `(x1, y1, x2, y2)` with `x2 = x + w`, `y2 = y + h`."""
     b = as_boxes(boxes)
-    return np.concatenate([b[..., :2], b[..., :2] + b[..., 2:]], axis=-1)
+    out = np.concatenate([b[..., :2], b[..., :2] + b[..., 2:]], axis=-1)
+    return _finite(out, b, "corners")
 
 
 def corners_to_xywh(corners: ArrayLike) -> np.ndarray:
@@ -82,13 +94,30 @@ def _intersection_and_union(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, n
     return intersection, union
 
 
-def iou(a: ArrayLike, b: ArrayLike) -> np.ndarray:
-    """Element-wise intersection over union of xywh boxes, broadcasting `(..., 4)` against `(..., 4)`.
+#: Beyond this magnitude a pair of boxes is rescaled before its areas are computed.
+_HUGE = 1e100
 
-    Returns values in [0, 1] with the broadcast leading shape; a pair whose union is empty (two
-    zero-size boxes) has IoU 0.
+
+def _rescaled(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`a` and `b` divided, pair by pair, by their largest value when it exceeds `_HUGE`.
+
+    IoU does not change when both boxes are scaled alike, and the rescaled corners and
+    areas cannot overflow (1e200-pixel boxes would otherwise give inf / inf = NaN).
     """
-    a, b = as_boxes(a, "a"), as_boxes(b, "b")
+    scale = np.maximum(np.abs(a).max(axis=-1), np.abs(b).max(axis=-1))
+    scale = np.where(scale > _HUGE, scale, 1.0)[..., None]
+    return a / scale, b / scale
+
+
+def iou(a: ArrayLike, b: ArrayLike) -> np.ndarray:
+    """Element-wise intersection over union of xywh boxes, broadcasting `(..., 4)` against
+    `(..., 4)`.
+
+    Returns values in [0, 1] with the broadcast leading shape; a pair whose union is empty
+    (two zero-size boxes) has IoU 0. Any finite boxes work, even ones whose corners or
+    areas overflow float64: such pairs are rescaled first (IoU is scale-invariant).
+    """
+    a, b = _rescaled(*np.broadcast_arrays(as_boxes(a, "a"), as_boxes(b, "b")))
     intersection, union = _intersection_and_union(a, b)
     safe = np.where(union > 0, union, 1.0)
     # rounding can put the intersection of identical boxes a hair above their area: clip to [0, 1]
@@ -117,8 +146,12 @@ def clip_to_frame(boxes: ArrayLike, frame_shape: tuple[int, ...], min_size: floa
     is the rule trackers use; it is not an intersection with the frame.
     """
     b = as_boxes(boxes)
-    if len(frame_shape) < 2 or frame_shape[0] < 1 or frame_shape[1] < 1:
+    if len(frame_shape) < 2 or not all(
+        np.isfinite(side) and side >= 1 for side in frame_shape[:2]
+    ):
         raise ValueError(f"frame_shape must be (H, W[, C]) with H, W >= 1, got {frame_shape}")
+    if not (np.isfinite(min_size) and min_size >= 0):
+        raise ValueError(f"min_size must be a non-negative number, got {min_size}")
     height, width = float(frame_shape[0]), float(frame_shape[1])
     c = xywh_to_cxcywh(b)
     c[..., 0] = np.clip(c[..., 0], 0, width)

@@ -13,9 +13,11 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike
-from siamlab.progress import progress_bar
 
+from siamlab.boxes import as_boxes
+from siamlab.crops import as_frame
 from siamlab.datasets.sequence import Sequence
+from siamlab.progress import progress_bar
 
 
 @dataclass
@@ -26,6 +28,42 @@ class TrackResult:
     box: np.ndarray
     score: float
     response: np.ndarray | None = None
+
+
+def check_init(frame: ArrayLike, box: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """The first frame as `uint8 (H, W, 3)` and the target's box as float64 `(4,)`, checked
+    as every tracker's `init` needs them.
+
+    `ValueError` for a frame that is not an image, a box that is not one xywh box with
+    positive finite width and height, or a box that does not overlap the frame (a
+    tracker started outside the image would follow mean-colour padding).
+    """
+    image = as_frame(frame)
+    b = as_boxes(box, "box", positive=True)
+    if b.size != 4:
+        raise ValueError(f"box must be one (x, y, w, h) box, got shape {b.shape}")
+    b = b.reshape(4)
+    x, y, w, h = b
+    height, width = image.shape[:2]
+    if x >= width or y >= height or x + w <= 0 or y + h <= 0:
+        raise ValueError(
+            f"box {b.tolist()} lies outside the frame of width {width} and height "
+            f"{height}: the initial box must overlap the frame"
+        )
+    return image, b
+
+
+def check_frame(frame: ArrayLike, first_shape: tuple[int, ...] | None) -> np.ndarray:
+    """A later frame as `uint8 (H, W, 3)`; `ValueError` when its size differs from the
+    first frame's `first_shape` (boxes would be placed in the wrong coordinates)."""
+    image = as_frame(frame)
+    if first_shape is not None and image.shape[:2] != tuple(first_shape[:2]):
+        raise ValueError(
+            f"frame has size {image.shape[1]}x{image.shape[0]} (width x height) but the "
+            f"first frame had {first_shape[1]}x{first_shape[0]}; all frames of a sequence "
+            f"must have the same size"
+        )
+    return image
 
 
 @runtime_checkable

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from siamlab.boxes import as_boxes, clip_to_frame
-from siamlab.crops import as_frame, crop_square
-from siamlab.trackers.base import TrackResult
+from siamlab.boxes import clip_to_frame
+from siamlab.crops import crop_square
+from siamlab.trackers.base import TrackResult, check_frame, check_init
 
 
 class StaticTracker:
@@ -25,14 +25,16 @@ class StaticTracker:
 
     def __init__(self) -> None:
         self.box: np.ndarray | None = None
+        self.frame_shape: tuple[int, ...] | None = None
 
     def init(self, frame: np.ndarray, box: ArrayLike) -> None:
-        as_frame(frame)
-        self.box = as_boxes(box, "box", positive=True).reshape(4).copy()
+        image, self.box = check_init(frame, box)
+        self.frame_shape = image.shape
 
     def update(self, frame: np.ndarray) -> TrackResult:
         if self.box is None:
             raise ValueError("call init(frame, box) before update(frame)")
+        check_frame(frame, self.frame_shape)
         return TrackResult(box=self.box.copy(), score=1.0, response=None)
 
 
@@ -53,12 +55,29 @@ class NCCConfig:
     scale_damping: float = 0.5
 
     def __post_init__(self) -> None:
-        if self.template_size < 4:
-            raise ValueError(f"template_size must be >= 4, got {self.template_size}")
-        if self.search_factor <= 1:
-            raise ValueError(f"search_factor must be > 1, got {self.search_factor}")
-        if not self.scales or min(self.scales) <= 0:
-            raise ValueError(f"scales must be positive numbers, got {self.scales}")
+        size = self.template_size
+        if not isinstance(size, int) or isinstance(size, bool) or size < 4:
+            raise ValueError(f"template_size must be an integer >= 4, got {size!r}")
+        if not _number(self.search_factor) or not self.search_factor > 1:
+            raise ValueError(f"search_factor must be > 1, got {self.search_factor!r}")
+        scales = self.scales
+        if not isinstance(scales, (tuple, list)) or not scales:
+            raise ValueError(f"scales must be a non-empty tuple of numbers, got {scales!r}")
+        if not all(_number(s) and s > 0 for s in scales):
+            raise ValueError(f"scales must be positive finite numbers, got {scales!r}")
+        if not _number(self.scale_penalty) or not 0 < self.scale_penalty <= 1:
+            raise ValueError(f"scale_penalty must be in (0, 1], got {self.scale_penalty!r}")
+        if not _number(self.scale_damping) or not 0 <= self.scale_damping <= 1:
+            raise ValueError(f"scale_damping must be in [0, 1], got {self.scale_damping!r}")
+
+
+def _number(value: object) -> bool:
+    """True for a finite int or float (not a bool, NaN or infinity)."""
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, bool)
+        and bool(np.isfinite(value))
+    )
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -75,10 +94,11 @@ class NCCTracker:
         self.config = config or NCCConfig()
         self.template: np.ndarray | None = None
         self.box = np.zeros(4)
+        self.frame_shape: tuple[int, ...] | None = None
 
     def init(self, frame: np.ndarray, box: ArrayLike) -> None:
-        image = as_frame(frame)
-        self.box = as_boxes(box, "box", positive=True).reshape(4).copy()
+        image, self.box = check_init(frame, box)
+        self.frame_shape = image.shape
         x, y, w, h = self.box
         # pixels of template per frame pixel, and the template's (width, height)
         self.zoom = self.config.template_size / max(w, h)
@@ -93,7 +113,7 @@ class NCCTracker:
             raise ValueError("call init(frame, box) before update(frame)")
         from skimage.feature import match_template  # Lewis's fast NCC (imported here: it loads slowly)
 
-        image = as_frame(frame)
+        image = check_frame(frame, self.frame_shape)
         x, y, w, h = self.box
         center = np.array([x + w / 2, y + h / 2])
         size = max(int(round(self.config.search_factor * self.config.template_size)), self.template.shape[1] + 1)

@@ -18,9 +18,10 @@ import torch.nn.functional as F
 from numpy.typing import ArrayLike
 
 from siamlab.boxes import as_boxes, clip_to_frame
-from siamlab.crops import as_frame, context_size, exemplar_crop, scale_pyramid, to_tensor
+from siamlab.crops import context_size, exemplar_crop, scale_pyramid, to_tensor
 from siamlab.nn.models import SiamFCConfig, SiamFCNet, load_siamfc
-from siamlab.trackers.base import TrackResult
+from siamlab.device import get_device
+from siamlab.trackers.base import TrackResult, check_frame, check_init
 
 
 @dataclass(frozen=True)
@@ -47,15 +48,19 @@ class SiamFCParams:
     template_update: float = 0.0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.num_scales, int) or self.num_scales < 1 or self.num_scales % 2 == 0:
-            raise ValueError(f"num_scales must be a positive odd integer, got {self.num_scales!r}")
-        if not isinstance(self.upsample, int) or self.upsample < 1:
-            raise ValueError(f"upsample must be a positive integer, got {self.upsample!r}")
-        if not self.scale_step >= 1:
-            raise ValueError(f"scale_step must be >= 1, got {self.scale_step}")
+        n = self.num_scales
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1 or n % 2 == 0:
+            raise ValueError(f"num_scales must be a positive odd integer, got {n!r}")
+        up = self.upsample
+        # the upsampled maps are (n, S·upsample, S·upsample): 64 is 4× the paper's 16
+        if not isinstance(up, int) or isinstance(up, bool) or not 1 <= up <= 64:
+            raise ValueError(f"upsample must be an integer in 1 … 64, got {up!r}")
+        if not _finite_number(self.scale_step) or not self.scale_step >= 1:
+            raise ValueError(f"scale_step must be a finite number >= 1, got {self.scale_step!r}")
         for name in ("scale_penalty", "scale_damping", "window_influence", "template_update"):
-            if not 0 <= getattr(self, name) <= 1:
-                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+            value = getattr(self, name)
+            if not _finite_number(value) or not 0 <= value <= 1:
+                raise ValueError(f"{name} must be in [0, 1], got {value!r}")
 
     @classmethod
     def five_scales(cls) -> "SiamFCParams":
@@ -65,6 +70,15 @@ class SiamFCParams:
     @property
     def scales(self) -> np.ndarray:
         return self.scale_step ** (np.arange(self.num_scales) - (self.num_scales - 1) / 2)
+
+
+def _finite_number(value: object) -> bool:
+    """True for a finite int or float (not a bool, NaN or infinity)."""
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, bool)
+        and bool(np.isfinite(value))
+    )
 
 
 @dataclass
@@ -107,7 +121,7 @@ class SiamFCTracker:
                  name: str | None = None) -> None:
         if model is not None and weights is not None:
             raise ValueError("give either model or weights, not both")
-        self.device = torch.device(device) if device is not None else None
+        self.device = get_device(device) if device is not None else None
         self.model = model if model is not None else load_siamfc(weights)
         if self.device is not None:
             self.model = self.model.to(self.device)
@@ -127,8 +141,7 @@ class SiamFCTracker:
 
     def init(self, frame: ArrayLike, box: ArrayLike) -> None:
         """Crop the exemplar around xywh `box` and compute its features (the kernel) once."""
-        image = as_frame(frame)
-        b = as_boxes(box, "box", positive=True).reshape(4)
+        image, b = check_init(frame, box)
         crop, _ = exemplar_crop(image, b, self.config.exemplar_size, self.config.context)
         self.kernel = self._embed(crop)
         self.center = b[:2] + b[2:] / 2
@@ -164,7 +177,7 @@ class SiamFCTracker:
         """
         if self.kernel is None:
             raise ValueError("call init(frame, box) before searching")
-        image = as_frame(frame)
+        image = check_frame(frame, self.frame_shape)
         params = params or self.params
         if box is None:
             center, target_size = self.center, self.target_size
@@ -178,7 +191,7 @@ class SiamFCTracker:
 
     def update(self, frame: ArrayLike) -> TrackResult:
         """Track into `frame`: one step, then move the state to its box."""
-        image = as_frame(frame)
+        image = check_frame(frame, getattr(self, "frame_shape", None))
         result = self.step(image)
         self.center, self.target_size = result.center, result.target_size
         if self.params.template_update > 0:
