@@ -10,6 +10,7 @@ so that SynthTrack can be scored by other toolkits. `load_dataset` maps a spec s
 from __future__ import annotations
 
 import functools
+import math
 import re
 from pathlib import Path
 from typing import Callable, Iterable
@@ -34,6 +35,20 @@ DATASET_SPECS = ("synth-test", "synth-train", "otb:DIR", "got10k:DIR", "lasot:DI
 # Text files
 
 
+def _read_text(path: Path) -> str:
+    """The text of `path`, UTF-8 (a leading byte-order mark is dropped); `ValueError` naming
+    the file for another encoding, `FileNotFoundError` when it is not a file."""
+    if not path.is_file():
+        raise FileNotFoundError(f"path {str(path)!r} is not a file")
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path}: not UTF-8 text (byte {error.start}: {error.reason}); save it as "
+            f"UTF-8 or ASCII"
+        ) from None
+
+
 def read_boxes(path: str | Path, one_based: bool = True) -> np.ndarray:
     """Boxes of a ground-truth or results file as 0-based xywh floats, `(N, 4)`.
 
@@ -46,7 +61,7 @@ def read_boxes(path: str | Path, one_based: bool = True) -> np.ndarray:
     if not path.is_file():
         raise FileNotFoundError(f"path {str(path)!r} is not a file")
     rows = []
-    lines = path.read_text().splitlines()
+    lines = _read_text(path).splitlines()
     while lines and not lines[-1].strip():
         lines.pop()
     for number, line in enumerate(lines, start=1):
@@ -67,6 +82,11 @@ def _parse_row(line: str, path: Path, number: int) -> list[float]:
         values = [float(field) for field in fields]
     except ValueError:
         raise ValueError(f"{path}:{number}: expected numbers, got {line.strip()!r}") from None
+    if any(math.isinf(value) for value in values):
+        raise ValueError(
+            f"{path}:{number}: infinite value in {line.strip()!r} (NaN marks an absent "
+            f"target; infinity is not a coordinate)"
+        )
     if len(values) == 8:
         xs, ys = values[0::2], values[1::2]
         return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
@@ -104,7 +124,7 @@ def _read_flags(path: Path, count: int) -> np.ndarray | None:
     """A per-frame 0/1 (or integer) label file, one value per line or comma-separated; None if missing."""
     if not path.is_file():
         return None
-    fields = [f for f in re.split(r"[,\s]+", path.read_text().strip()) if f]
+    fields = [f for f in re.split(r"[,\s]+", _read_text(path).strip()) if f]
     try:
         values = np.array([int(float(f)) for f in fields], dtype=np.int64)
     except ValueError:
@@ -119,23 +139,60 @@ def _read_flags(path: Path, count: int) -> np.ndarray | None:
 
 
 def _load_image(path: str) -> np.ndarray:
+    """One image file as `uint8 (H, W, 3)` RGB.
+
+    16-bit images (Pillow modes `I;16…` and `I`) are scaled by 255 / 65535, so their whole
+    range maps onto 0 … 255 instead of being clipped to white; floating-point images are
+    refused (their range is unknown).
+    """
     with Image.open(path) as image:
+        if image.mode.startswith("I"):
+            values = np.asarray(image).astype(np.float64)
+            scaled = np.clip(np.round(values * (255 / 65535)), 0, 255).astype(np.uint8)
+            return np.repeat(scaled.reshape(*scaled.shape[:2], 1), 3, axis=2)
+        if image.mode == "F":
+            raise ValueError("floating-point images are not supported (8 or 16 bits only)")
         return np.asarray(image.convert("RGB"))
 
 
 def _load_indexed(files: tuple[str, ...], index: int) -> np.ndarray:
-    return _load_image(files[index])
+    """Frame `index` (0-based) of a sequence; `ValueError` naming the frame and its file when
+    the image cannot be decoded (corrupt, truncated, empty or not an image)."""
+    try:
+        return _load_image(files[index])
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ValueError(
+            f"frame {index} (0-based) of {len(files)}, file {files[index]!r}, cannot be "
+            f"read as an image: {error}"
+        ) from error
+
+
+def _natural_key(path: Path) -> tuple[list[str | int], str]:
+    """Sort key that compares the digit runs of a name as numbers: `2.jpg` < `10.jpg`."""
+    parts = re.split(r"(\d+)", path.name)
+    return [int(p) if i % 2 else p for i, p in enumerate(parts)], path.name
 
 
 def frame_files(folder: Path) -> list[Path]:
-    """The images of a folder, sorted by name (the benchmarks number them with leading zeros)."""
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    """The images of a folder in numeric order: `1.jpg, 2.jpg, … 10.jpg` as well as the
+    benchmarks' zero-padded `00000001.jpg …` (a plain string sort would put 10 before 2)."""
+    images = (p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(images, key=_natural_key)
 
 
 def _sequence(name: str, boxes: np.ndarray, files: list[Path], absent: np.ndarray | None = None,
-              attributes: Iterable[str] = (), **metadata) -> Sequence:
+              attributes: Iterable[str] = (), *, truth: Path | None = None, exact: bool = True,
+              **metadata) -> Sequence:
+    """A `Sequence` of `files` with one row of `boxes` each. With `exact` (GOT-10k, LaSOT,
+    VOT) the counts must be equal; otherwise (OTB) images after the last row are unused."""
+    source = str(truth) if truth is not None else f"sequence {name!r}"
     if len(files) < len(boxes):
-        raise ValueError(f"sequence {name!r}: {len(boxes)} boxes but only {len(files)} images")
+        raise ValueError(f"{source}: {len(boxes)} boxes but only {len(files)} images")
+    if exact and len(files) > len(boxes):
+        raise ValueError(
+            f"{source}: {len(boxes)} box rows for {len(files)} images; every frame needs "
+            f"one row (is the file cut short?)"
+        )
     files = files[: len(boxes)]
     flags = _absent_rows(boxes) if absent is None else (np.asarray(absent, bool) | _absent_rows(boxes))
 
@@ -152,7 +209,11 @@ def _folder(root: str | Path) -> Path:
 
 
 def _limit(folders: list[Path], max_sequences: int | None) -> list[Path]:
-    if max_sequences is not None and int(max_sequences) < 1:
+    if max_sequences is not None and (
+        isinstance(max_sequences, bool)
+        or not isinstance(max_sequences, (int, np.integer))
+        or max_sequences < 1
+    ):
         raise ValueError(f"max_sequences must be a positive integer or None, got {max_sequences!r}")
     return folders if max_sequences is None else folders[: int(max_sequences)]
 
@@ -160,7 +221,7 @@ def _limit(folders: list[Path], max_sequences: int | None) -> list[Path]:
 def _read_attributes(path: Path) -> tuple[str, ...]:
     if not path.is_file():
         return ()
-    return tuple(t for t in re.split(r"[,\s]+", path.read_text().strip()) if t)
+    return tuple(t for t in re.split(r"[,\s]+", _read_text(path).strip()) if t)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -173,6 +234,12 @@ def read_otb(root: str | Path, max_sequences: int | None = None) -> list[Sequenc
     Sequences with two targets (`groundtruth_rect.1.txt`, `.2.txt`) become `Name.1` and `Name.2`;
     an optional `attributes.txt` (comma-separated OTB tags, written by `write_otb`) sets attributes.
     `root` may also be a single sequence's folder.
+
+    Frame count, as the OTB toolkit does it: row `k` of the ground truth belongs to image
+    `startFrame + k` (`OTB_FIRST_FRAME`, else image 1), and images after the last row are
+    not part of the sequence (the toolkit's `endFrame`: some OTB folders hold more images
+    than annotated frames). Fewer images than rows is a `ValueError` naming the file.
+    GOT-10k, LaSOT and VOT have no such range: there rows and images must match exactly.
     """
     root = _folder(root)
     folders = [root] if (root / "img").is_dir() else sorted(p for p in root.iterdir() if (p / "img").is_dir())
@@ -190,7 +257,8 @@ def read_otb(root: str | Path, max_sequences: int | None = None) -> list[Sequenc
         for truth in truths:
             suffix = truth.name[len("groundtruth_rect"):-len(".txt")]
             name = folder.name + (suffix if suffix else "")
-            sequences.append(_sequence(name, read_boxes(truth), files, attributes=attributes, format="otb"))
+            sequences.append(_sequence(name, read_boxes(truth), files, attributes=attributes,
+                                       truth=truth, exact=False, format="otb"))
     return _limit(sequences, max_sequences)
 
 
@@ -213,7 +281,7 @@ def _listed(root: Path, folders: list[Path]) -> list[Path]:
     listing = root / "list.txt"
     if not listing.is_file():
         return folders
-    names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+    names = [line.strip() for line in _read_text(listing).splitlines() if line.strip()]
     by_name = {f.name: f for f in folders}
     missing = [n for n in names if n not in by_name]
     if missing:
@@ -238,14 +306,16 @@ def read_got10k(root: str | Path, max_sequences: int | None = None) -> list[Sequ
         absent = _read_flags(folder / "absence.label", len(boxes))
         cover = _read_flags(folder / "cover.label", len(boxes))
         sequences.append(_sequence(folder.name, boxes, files, None if absent is None else absent > 0,
-                                   _got10k_attributes(folder / "meta_info.ini"), format="got10k", cover_label=cover))
+                                   _got10k_attributes(folder / "meta_info.ini"),
+                                   truth=folder / "groundtruth.txt", format="got10k",
+                                   cover_label=cover))
     return sequences
 
 
 def _got10k_attributes(path: Path) -> tuple[str, ...]:
     if not path.is_file():
         return ()
-    for line in path.read_text().splitlines():
+    for line in _read_text(path).splitlines():
         key, _, value = line.partition(":")
         if key.strip() == "attributes":
             return tuple(t for t in re.split(r"[,\s]+", value.strip()) if t)
@@ -268,7 +338,8 @@ def read_lasot(root: str | Path, max_sequences: int | None = None) -> list[Seque
             flags = _read_flags(folder / flag_file, len(boxes))
             if flags is not None:
                 absent |= flags > 0
-        sequences.append(_sequence(folder.name, boxes, frame_files(folder / "img"), absent, format="lasot"))
+        sequences.append(_sequence(folder.name, boxes, frame_files(folder / "img"), absent,
+                                   truth=folder / "groundtruth.txt", format="lasot"))
     return sequences
 
 
