@@ -9,13 +9,14 @@ CHAPTERS := $(sort $(wildcard book/[0-9][0-9]_*.md))
 NOTEBOOKS := _build/notebooks
 PYTEST_ARGS ?=
 
-.PHONY: help install test unit chapters book lab clean
+.PHONY: help install test unit chapters book lab package clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make test   - unit tests, then every chapter validated with nbval"
 	@echo "make book   - execute every chapter and build the HTML book into _build/html"
 	@echo "make lab    - open the chapters in JupyterLab"
+	@echo "make package - build the sdist and wheel, install them elsewhere and smoke-test"
 	@echo "make clean  - remove build outputs (keeps .venv)"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -44,6 +45,13 @@ test: unit chapters
 book: $(STAMP)
 	TQDM_DISABLE=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
 	@test -f _build/html/index.html && echo "Book written to _build/html/index.html"
+
+# The sdist and the wheel, installed into a new environment outside the checkout and run from there.
+package: $(STAMP)
+	rm -rf _build/dist
+	$(BIN)/python -m pip install --quiet -c constraints.txt build
+	$(BIN)/python -m build --outdir _build/dist .
+	bash tests/package/smoke.sh _build/dist $(PYTHON) constraints.txt
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/

@@ -2,7 +2,7 @@
 
 `SiamFCNet` is `f(z, x) = s · φ(z) ⋆ φ(x) + b`; its sizes live in a small `SiamFCConfig` with two
 named presets, `tiny()` for a CPU and `paper()` for the published network, so that no module reads
-a global configuration. The shipped checkpoint is found relative to the package, not the cwd.
+a global configuration. The shipped checkpoint is package data (`siamlab.shipped`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from torch import nn
 from siamlab.crops import to_tensor
 from siamlab.nn.backbones import AlexNet
 from siamlab.nn.heads import SiamFCHead
+from siamlab.shipped import shipped_weights
 
 #: The checkpoint trained by `python -m siamlab train siamfc --preset tiny` that ships with the book.
-DEFAULT_SIAMFC_WEIGHTS = Path(__file__).resolve().parents[2] / "data" / "weights" / "siamfc_tiny.pt"
+DEFAULT_SIAMFC_WEIGHTS = shipped_weights("siamfc_tiny.pt")  # package data
 
 
 @dataclass(frozen=True)
