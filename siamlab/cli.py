@@ -98,16 +98,40 @@ def _write_report(row: dict, args: argparse.Namespace, **extra) -> None:
         print(f"wrote {args.json}")
 
 
+#: How `eval` and `score` choose the scoring protocol (`siamlab.evaluation` has the details).
+PROTOCOL_HELP = (
+    "The scores follow the conventions of the dataset's public toolkit: otb:, vot:, "
+    "vot-area: and SynthTrack by the OTB toolkit (every frame counts, the first "
+    "included; curves averaged per sequence); got10k: by the got10k toolkit (the "
+    "first frame and absent frames left out, boxes clipped to the image; AO and SR "
+    "pooled over all frames); lasot: by the LaSOT toolkit (every frame counts, the "
+    "first included, absent frames as misses; normalised precision is the mean of "
+    "its curve over 0-0.5 of the box size). --protocol overrides the choice; the "
+    "report names the protocol used."
+)
+
+
+def _add_protocol(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--protocol", choices=["otb", "got10k", "lasot"], default=None,
+        help="score by this toolkit's conventions (default: the dataset's own)",
+    )
+
+
 def _add_eval(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = subparsers.add_parser("eval", help="run a tracker on a dataset and score it")
+    parser = subparsers.add_parser(
+        "eval", help="run a tracker on a dataset and score it",
+        description="Run a tracker on a dataset and score it. " + PROTOCOL_HELP,
+    )
     parser.add_argument("--tracker", required=True, help="tracker name (see siamlab.trackers.registry)")
     parser.add_argument("--dataset", required=True,
-                        help="synth-test, synth-train, otb:DIR, got10k:DIR, lasot:DIR or vot:DIR")
+                        help="synth-test, synth-train, otb:DIR, got10k:DIR, lasot:DIR, vot:DIR or vot-area:DIR")
     parser.add_argument("--max-sequences", type=int, default=None, help="only the first N sequences")
     parser.add_argument("--json", default=None, help="write the scores (with per-sequence ones) to this file")
     parser.add_argument("--results", default=None, help="save raw boxes as DIR/<tracker>/<sequence>.txt")
     parser.add_argument("--weights", default=None, help="checkpoint for trackers that take one")
     parser.add_argument("--device", default=None, help="cpu, cuda, mps (for trackers that take one)")
+    _add_protocol(parser)
 
     def handler(args: argparse.Namespace) -> int:
         from siamlab.datasets import load_dataset
@@ -117,7 +141,9 @@ def _add_eval(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]")
         make_tracker(args.tracker, weights=args.weights, device=args.device)  # fail early on bad names
         sequences = load_dataset(args.dataset, args.max_sequences)
         factory = lambda: make_tracker(args.tracker, weights=args.weights, device=args.device)  # noqa: E731
-        table = run_benchmark({args.tracker: factory}, sequences, results_dir=args.results)
+        table = run_benchmark({args.tracker: factory}, sequences, results_dir=args.results,
+                              protocol=args.protocol)
+        print(f"protocol: {table[args.tracker]['protocol']}")
         _write_report(table[args.tracker], args, tracker=args.tracker)
         return 0
 
@@ -125,19 +151,25 @@ def _add_eval(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]")
 
 
 def _add_score(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = subparsers.add_parser("score", help="score stored result files (<sequence>.txt) against a dataset")
+    parser = subparsers.add_parser(
+        "score", help="score stored result files (<sequence>.txt) against a dataset",
+        description="Score stored result files against a dataset's ground truth. " + PROTOCOL_HELP,
+    )
     parser.add_argument("--results", required=True,
                         help="folder with one <sequence>.txt per sequence (1-based x,y,w,h rows)")
     parser.add_argument("--dataset", required=True,
-                        help="synth-test, synth-train, otb:DIR, got10k:DIR, lasot:DIR or vot:DIR")
+                        help="synth-test, synth-train, otb:DIR, got10k:DIR, lasot:DIR, vot:DIR or vot-area:DIR")
     parser.add_argument("--max-sequences", type=int, default=None, help="only the first N sequences")
     parser.add_argument("--json", default=None, help="write the scores (with per-sequence ones) to this file")
+    _add_protocol(parser)
 
     def handler(args: argparse.Namespace) -> int:
         from siamlab.datasets import load_dataset
         from siamlab.evaluation import score_results
 
-        row = score_results(args.results, load_dataset(args.dataset, args.max_sequences))
+        sequences = load_dataset(args.dataset, args.max_sequences)
+        row = score_results(args.results, sequences, protocol=args.protocol)
+        print(f"protocol: {row['protocol']}")
         _write_report(row, args, tracker="results", results=args.results)
         return 0
 

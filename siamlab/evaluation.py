@@ -1,9 +1,42 @@
-"""How trackers are scored: OTB success and precision (Wu et al. 2015), LaSOT's normalised precision
-(Fan et al. 2019) and GOT-10k's average overlap and success rates (Huang et al. 2021).
+"""How trackers are scored, by the conventions of each benchmark's public toolkit.
 
-Every measure compares the predicted box with the ground truth frame by frame — by their overlap
-(IoU) or by the distance between their centres — and reports the fraction of frames that pass a
-threshold. The first frame (given to the tracker) and frames where the target is absent are left out.
+Every measure compares the predicted box with the ground truth frame by frame — by
+their overlap (IoU) or by the distance between their centres — and reports the
+fraction of frames that pass a threshold. The benchmarks differ in which frames
+count and in how sequences are combined, so each sequence carries a *protocol*
+(`Sequence.protocol`: `"otb"`, `"got10k"` or `"lasot"`, set by the dataset reader;
+SynthTrack is `"otb"`), and every function here takes `protocol=` to override it.
+
+- **otb** (OTB toolkit, Wu et al. 2015, and the got10k toolkit's `ExperimentOTB`):
+  every frame counts, the first included, with the prediction of the first frame
+  replaced by the ground truth. Success = fraction of frames whose IoU is strictly
+  above each of `linspace(0, 1, 21)`; precision = fraction whose centre error is at
+  most `t` pixels, `t = 0 … 50`. The curves are averaged over sequences (each weighs
+  the same); AUC = mean of the success curve, precision@20 = the curve at 20.
+  Frames marked absent are left out: OTB-100's ground truth marks none, so this
+  only matters for SynthTrack (the toolkits, which never meet one, would count an
+  absent frame as a miss).
+- **got10k** (got10k toolkit, `ExperimentGOT10k.report`, Huang et al. 2021): the
+  first frame is left out, and so is every frame whose `cover.label` is 0 (target
+  absent; without a cover label, the frames marked absent). Both boxes are clipped
+  to the image before the IoU (`x` to `[0, W]`, `w` to `[0, W - x]`, in the 1-based
+  coordinates of the files, likewise for `y`, `h`). AO = mean IoU and SR0.5 / SR0.75
+  = fraction of IoUs above 0.5 / 0.75 over all frames of all sequences *pooled*
+  (a long sequence weighs more); its success curve has 101 thresholds
+  (`success_curve_101`). The other measures are pooled the same way.
+- **lasot** (LaSOT toolkit `calc_seq_err_robust.m` / `eval_tracker.m`, Fan et al.
+  2019): every frame counts, the first included (its prediction replaced by the
+  ground truth); the success and precision fractions are taken over *all* frames
+  of the sequence, and frames where the target is absent (`full_occlusion.txt` or
+  `out_of_view.txt`, or a NaN / empty ground-truth row) count as misses. Curves are
+  averaged over sequences as in OTB. Normalised precision divides the centre offset
+  by the ground truth's width and height (each at least 1, as the got10k toolkit's
+  `normalized_center_error`) with thresholds `linspace(0, 0.5, 51)`; its score is
+  the mean of that curve (the area under it, how LaSOT ranks trackers).
+
+Centres are `x + (w - 1) / 2` in the toolkits and `x + w / 2` here; the difference of
+two centres is the same. `norm_precision` is reported under every protocol as the
+mean of the normalised precision curve.
 """
 
 from __future__ import annotations
@@ -14,134 +47,315 @@ from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 from numpy.typing import ArrayLike
-from siamlab.progress import progress_bar
 
 from siamlab.boxes import center_error, iou
-from siamlab.datasets.sequence import Sequence
+from siamlab.datasets.sequence import PROTOCOLS, Sequence
+from siamlab.progress import progress_bar
 from siamlab.trackers.base import Tracker, track
 
 #: IoU thresholds of the success plot, 0, 0.05, …, 1 (OTB); the curve's mean is its AUC.
 SUCCESS_THRESHOLDS = np.linspace(0, 1, 21)
+#: IoU thresholds of GOT-10k's success curve, 0, 0.01, …, 1.
+GOT10K_THRESHOLDS = np.linspace(0, 1, 101)
 #: Centre-error thresholds of the precision plot in pixels, 0 … 50 (OTB).
 PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)
 #: Thresholds of the normalised precision plot, 0 … 0.5 of the box size (LaSOT).
 NORM_PRECISION_THRESHOLDS = np.linspace(0, 0.5, 51)
 #: The scalar measures, in the order tables show them.
 METRICS = ("success_auc", "precision_20", "norm_precision", "ao", "sr50", "sr75")
-CURVES = ("success_curve", "precision_curve", "norm_precision_curve")
+CURVES = (
+    "success_curve",
+    "precision_curve",
+    "norm_precision_curve",
+    "success_curve_101",
+)
+
+#: One line per protocol: which frames count and how sequences are combined.
+PROTOCOL_RULES = {
+    "otb": "OTB toolkit: every frame counts, the first included; "
+    "curves averaged per sequence",
+    "got10k": "got10k toolkit: first frame and absent frames (cover 0) left out, "
+    "boxes clipped to the image; AO, SR and curves pooled over all frames",
+    "lasot": "LaSOT toolkit: every frame counts, the first included, absent "
+    "frames as misses; curves averaged per sequence",
+}
 
 
-def frame_errors(pred_boxes: ArrayLike, gt_boxes: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-frame IoU, centre error (pixels) and normalised centre error of `(N, 4)` xywh boxes.
+def resolve_protocol(sequences: Iterable[Sequence], protocol: str | None = None) -> str:
+    """The protocol to score `sequences` by: `protocol` if given, else theirs.
 
-    The normalised error divides the centre offset by the ground truth's width and height before
-    taking its length, so it does not grow with the target's size. A prediction that is not a valid
-    box (NaN, or a non-positive size) counts as a miss: IoU 0 and infinite errors.
+    Raises `ValueError` for an unknown `protocol`, or when the sequences carry
+    different protocols and none is given (they could not be combined in one table).
+    """
+    if protocol is not None:
+        if protocol not in PROTOCOLS:
+            raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+        return protocol
+    found = sorted({sequence.protocol for sequence in sequences})
+    if len(found) > 1:
+        raise ValueError(
+            f"the sequences mix the protocols {found}; pass protocol= to score them "
+            "all by one"
+        )
+    return found[0] if found else "otb"
+
+
+def _clip_to_bound(boxes: np.ndarray, bound: tuple[float, float]) -> np.ndarray:
+    """0-based xywh `boxes` `(N, 4)` clipped as the got10k toolkit's `rect_iou` does.
+
+    The toolkit clips in the 1-based coordinates of the files: `x` to `[0, W]`, then
+    `w` to `[0, W - x]` (and `y`, `h` with `H`), `bound = (W, H)`.
+    """
+    clipped = np.array(boxes, dtype=np.float64)
+    clipped[:, :2] += 1
+    for axis, limit in enumerate(bound):
+        clipped[:, axis] = np.clip(clipped[:, axis], 0, limit)
+        clipped[:, axis + 2] = np.clip(
+            clipped[:, axis + 2], 0, limit - clipped[:, axis]
+        )
+    clipped[:, :2] -= 1
+    return clipped
+
+
+def frame_errors(
+    pred_boxes: ArrayLike,
+    gt_boxes: ArrayLike,
+    bound: tuple[float, float] | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-frame IoU, centre error (pixels) and normalised centre error, `(N, 4)` boxes.
+
+    The normalised error divides the centre offset by the ground truth's width and
+    height, each at least 1 (the got10k toolkit's `normalized_center_error`), before
+    taking its length, so it does not grow with the target's size. With `bound =
+    (W, H)` both boxes are clipped to the image before the IoU (GOT-10k). A
+    prediction that is not a valid box (NaN, or a non-positive size) is a miss:
+    IoU 0 and infinite errors.
     """
     pred = np.asarray(pred_boxes, dtype=np.float64)
     gt = np.asarray(gt_boxes, dtype=np.float64)
     if pred.ndim != 2 or pred.shape[1] != 4 or pred.shape != gt.shape:
-        raise ValueError(f"pred_boxes and gt_boxes must both have shape (N, 4), got {pred.shape} and {gt.shape}")
+        raise ValueError(
+            "pred_boxes and gt_boxes must both have shape (N, 4), "
+            f"got {pred.shape} and {gt.shape}"
+        )
     valid = np.all(np.isfinite(pred), axis=1) & (pred[:, 2] > 0) & (pred[:, 3] > 0)
     safe = np.where(valid[:, None], pred, gt)
-    overlaps = np.where(valid, iou(safe, gt), 0.0)
+    if bound is None:
+        overlaps = iou(safe, gt)
+    else:
+        overlaps = iou(_clip_to_bound(safe, bound), _clip_to_bound(gt, bound))
+    overlaps = np.where(valid, overlaps, 0.0)
     errors = np.where(valid, center_error(safe, gt), np.inf)
     offset = (safe[:, :2] + safe[:, 2:] / 2) - (gt[:, :2] + gt[:, 2:] / 2)
-    normalized = np.where(valid, np.hypot(*(offset / np.maximum(gt[:, 2:], 1e-9)).T), np.inf)
-    return overlaps, errors, normalized
+    scaled = np.hypot(*(offset / np.maximum(gt[:, 2:], 1.0)).T)
+    return overlaps, errors, np.where(valid, scaled, np.inf)
 
 
-def success_curve(overlaps: ArrayLike, thresholds: ArrayLike = SUCCESS_THRESHOLDS) -> np.ndarray:
-    """Fraction of frames whose IoU is *above* each threshold (OTB's success plot)."""
+def success_curve(
+    overlaps: ArrayLike, thresholds: ArrayLike = SUCCESS_THRESHOLDS
+) -> np.ndarray:
+    """Fraction of frames whose IoU is strictly *above* each threshold (success)."""
     overlaps = np.asarray(overlaps, dtype=np.float64).reshape(-1, 1)
     if len(overlaps) == 0:
         return np.full(len(np.asarray(thresholds)), np.nan)
     return np.mean(overlaps > np.asarray(thresholds)[None, :], axis=0)
 
 
-def precision_curve(errors: ArrayLike, thresholds: ArrayLike = PRECISION_THRESHOLDS) -> np.ndarray:
-    """Fraction of frames whose centre error is *at most* each threshold (OTB's precision plot)."""
+def precision_curve(
+    errors: ArrayLike, thresholds: ArrayLike = PRECISION_THRESHOLDS
+) -> np.ndarray:
+    """Fraction of frames whose centre error is *at most* each threshold (precision)."""
     errors = np.asarray(errors, dtype=np.float64).reshape(-1, 1)
     if len(errors) == 0:
         return np.full(len(np.asarray(thresholds)), np.nan)
     return np.mean(errors <= np.asarray(thresholds)[None, :], axis=0)
 
 
-def evaluated_frames(sequence: Sequence) -> np.ndarray:
-    """Boolean mask of the frames that count: all but the first and those where the target is absent."""
-    mask = ~np.asarray(sequence.absent, dtype=bool)
-    mask[0] = False
-    return mask
+def frame_size(sequence: Sequence) -> tuple[int, int]:
+    """`(W, H)` of the sequence's frames: `metadata["resolution"]`, else read from
+    frame 0 (and then stored in `metadata["resolution"]`)."""
+    size = sequence.metadata.get("resolution")
+    if size is None:
+        height, width = sequence.frame(0).shape[:2]
+        size = sequence.metadata["resolution"] = (int(width), int(height))
+    return int(size[0]), int(size[1])
 
 
-def sequence_metrics(pred_boxes: ArrayLike, sequence: Sequence, curves: bool = False) -> dict[str, Any]:
-    """Scores of one tracker's `(N, 4)` boxes on `sequence`.
+def evaluated_frames(sequence: Sequence, protocol: str | None = None) -> np.ndarray:
+    """Boolean `(N,)` mask of the frames whose errors are measured.
 
-    Keys: `success_auc` (mean of the success curve at `SUCCESS_THRESHOLDS`), `precision_20`
-    (fraction within 20 pixels), `norm_precision` (fraction within 0.2 of the box size, as LaSOT
-    results are usually reported), `ao` (mean IoU), `sr50` and `sr75` (fraction with IoU above 0.5
-    and 0.75), `frames` (how many counted). With `curves`, also the three curves as arrays.
+    otb: every frame whose ground truth is present (the first always is). got10k:
+    all but the first, and only those with `cover > 0` (`metadata["cover_label"]`,
+    else those not marked absent). lasot: the frames where the target is present —
+    the others still count, as misses (see `sequence_metrics`).
     """
-    pred = np.asarray(pred_boxes, dtype=np.float64)
+    protocol = resolve_protocol([sequence], protocol)
+    present = ~sequence.absent & np.all(np.isfinite(sequence.boxes), axis=1)
+    if protocol != "got10k":
+        return present
+    cover = sequence.metadata.get("cover_label")
+    visible = present if cover is None else (np.asarray(cover) > 0) & present
+    visible[0] = False
+    return visible
+
+
+def _curves(overlaps: np.ndarray, errors: np.ndarray, normalized: np.ndarray) -> dict:
+    return {
+        "success_curve": success_curve(overlaps),
+        "precision_curve": precision_curve(errors),
+        "norm_precision_curve": precision_curve(normalized, NORM_PRECISION_THRESHOLDS),
+        "success_curve_101": success_curve(overlaps, GOT10K_THRESHOLDS),
+    }
+
+
+def sequence_metrics(
+    pred_boxes: ArrayLike,
+    sequence: Sequence,
+    curves: bool = False,
+    *,
+    protocol: str | None = None,
+) -> dict[str, Any]:
+    """Scores of one tracker's `(N, 4)` boxes on `sequence`, by `protocol` (default:
+    the sequence's; see the module's docstring for each protocol's frames).
+
+    Keys: `success_auc` (mean of the success curve at `SUCCESS_THRESHOLDS`),
+    `precision_20` (fraction within 20 pixels), `norm_precision` (mean of the
+    normalised precision curve at `NORM_PRECISION_THRESHOLDS`), `ao` (mean IoU),
+    `sr50` and `sr75` (fraction with IoU above 0.5 and 0.75), `frames` (how many
+    frames the fractions are taken over) and `protocol`. With `curves`, also the
+    curves of `CURVES` as arrays. A sequence with no frame to score gives NaN.
+    """
+    protocol = resolve_protocol([sequence], protocol)
+    pred = np.array(pred_boxes, dtype=np.float64)
     if pred.shape != (len(sequence), 4):
-        raise ValueError(f"pred_boxes must have shape ({len(sequence)}, 4) for {sequence.name!r}, got {pred.shape}")
-    mask = evaluated_frames(sequence)
-    overlaps, errors, normalized = frame_errors(pred[mask], sequence.boxes[mask])
-    success = success_curve(overlaps)
-    precision = precision_curve(errors)
-    norm_precision = precision_curve(normalized, NORM_PRECISION_THRESHOLDS)
-    count = int(mask.sum())
+        raise ValueError(
+            f"pred_boxes must have shape ({len(sequence)}, 4) for {sequence.name!r}, "
+            f"got {pred.shape}"
+        )
+    if protocol != "got10k":  # the OTB and LaSOT toolkits set frame 1 to the truth
+        pred[0] = sequence.boxes[0]
+    mask = evaluated_frames(sequence, protocol)
+    bound = frame_size(sequence) if protocol == "got10k" else None
+    overlaps, errors, normalized = frame_errors(pred[mask], sequence.boxes[mask], bound)
+    if protocol == "lasot":  # absent frames stay in the denominator, as misses
+        misses = int(np.sum(~mask))
+        overlaps = np.concatenate([overlaps, np.zeros(misses)])
+        errors = np.concatenate([errors, np.full(misses, np.inf)])
+        normalized = np.concatenate([normalized, np.full(misses, np.inf)])
+    found = _curves(overlaps, errors, normalized)
+    count = len(overlaps)
     result: dict[str, Any] = {
-        "success_auc": float(np.mean(success)),
-        "precision_20": float(precision[20]),
-        "norm_precision": float(norm_precision[20]),
+        "success_auc": float(np.mean(found["success_curve"])),
+        "precision_20": float(found["precision_curve"][20]),
+        "norm_precision": float(np.mean(found["norm_precision_curve"])),
         "ao": float(np.mean(overlaps)) if count else float("nan"),
         "sr50": float(np.mean(overlaps > 0.5)) if count else float("nan"),
         "sr75": float(np.mean(overlaps > 0.75)) if count else float("nan"),
         "frames": count,
+        "protocol": protocol,
     }
     if curves:
-        result.update(success_curve=success, precision_curve=precision, norm_precision_curve=norm_precision)
+        result.update(found)
     return result
 
 
-def summarize(per_sequence: Mapping[str, Mapping[str, Any]], sequences: Iterable[Sequence]) -> dict[str, Any]:
-    """Average per-sequence scores (each sequence weighs the same, as in OTB) into one table row.
+def _average(rows: list[Mapping[str, Any]], key: str, pooled: bool) -> np.ndarray:
+    """Mean of `row[key]` over rows: weighted by `frames` when `pooled` (GOT-10k),
+    else each sequence with at least one frame weighing the same (OTB, LaSOT)."""
+    frames = np.array([row["frames"] for row in rows], dtype=np.float64)
+    weights = frames if pooled else (frames > 0).astype(np.float64)
+    values = np.array([np.asarray(row[key], dtype=np.float64) for row in rows])
+    if weights.sum() == 0:
+        return np.full(values.shape[1:], np.nan)
+    shape = (-1,) + (1,) * (values.ndim - 1)
+    values = np.where(weights.reshape(shape) > 0, values, 0.0)
+    return np.sum(values * weights.reshape(shape), axis=0) / weights.sum()
 
-    `per_sequence` maps a sequence name to `sequence_metrics(..., curves=True)` (plus `fps`, if any).
-    Returns the averaged `METRICS` and curves (as lists), `sequences` (scalars per sequence) and
-    `attributes` (the averaged `METRICS` over the sequences that carry each attribute).
+
+def _combine(rows: list[Mapping[str, Any]], protocol: str) -> dict[str, Any]:
+    pooled = protocol == "got10k"
+    combined: dict[str, Any] = {
+        key: float(_average(rows, key, pooled)) for key in METRICS
+    }
+    combined["frames"] = int(sum(row["frames"] for row in rows))
+    return combined
+
+
+def summarize(
+    per_sequence: Mapping[str, Mapping[str, Any]],
+    sequences: Iterable[Sequence],
+    *,
+    protocol: str | None = None,
+) -> dict[str, Any]:
+    """Combine per-sequence scores into one table row, as `protocol`'s toolkit does.
+
+    `per_sequence` maps a sequence name to `sequence_metrics(..., curves=True)`
+    (plus `fps`, if any). OTB and LaSOT average the sequences (each weighs the
+    same); GOT-10k pools their frames (each sequence weighs its `frames`). Returns
+    the combined `METRICS` and `CURVES` (as lists), `protocol`, `frames`,
+    `sequences` (scalars per sequence) and `attributes` (the combined `METRICS` over
+    the sequences that carry each attribute, with `num_sequences`).
     """
     sequences = list(sequences)
     if not per_sequence:
         raise ValueError("per_sequence must hold at least one sequence's scores")
     rows = list(per_sequence.values())
-    summary: dict[str, Any] = {key: float(np.nanmean([row[key] for row in rows])) for key in METRICS}
+    if protocol is None:
+        found = sorted({row["protocol"] for row in rows if "protocol" in row})
+        if len(found) > 1:
+            raise ValueError(f"per_sequence mixes the protocols {found}")
+        protocol = found[0] if found else resolve_protocol(sequences)
+    protocol = resolve_protocol([], protocol)
+    summary = _combine(rows, protocol)
+    pooled = protocol == "got10k"
     for key in CURVES:
-        summary[key] = np.nanmean([row[key] for row in rows], axis=0).tolist()
+        summary[key] = _average(rows, key, pooled).tolist()
+    summary["protocol"] = protocol
     summary["sequences"] = {
-        name: {key: (float(value) if isinstance(value, (float, np.floating)) else value)
-               for key, value in row.items() if key not in CURVES}
+        name: {key: _plain(value) for key, value in row.items() if key not in CURVES}
         for name, row in per_sequence.items()
     }
+    summary["attributes"] = _by_attribute(per_sequence, sequences, protocol)
+    return summary
+
+
+def _plain(value: Any) -> Any:
+    return float(value) if isinstance(value, (float, np.floating)) else value
+
+
+def _by_attribute(
+    per_sequence: Mapping[str, Mapping[str, Any]],
+    sequences: list[Sequence],
+    protocol: str,
+) -> dict[str, dict[str, Any]]:
+    """`_combine`'s measures over the sequences carrying each attribute, in the
+    order of SynthTrack's `ATTRIBUTES` (other tags after them, by name)."""
     from siamlab.datasets.synth import ATTRIBUTES
 
     order = list(ATTRIBUTES)
     tags = {tag for sequence in sequences for tag in sequence.attributes}
     attributes: dict[str, dict[str, Any]] = {}
-    for tag in sorted(tags, key=lambda t: (order.index(t) if t in order else len(order), t)):
-        names = [s.name for s in sequences if tag in s.attributes and s.name in per_sequence]
-        attributes[tag] = {key: float(np.nanmean([per_sequence[n][key] for n in names])) for key in METRICS}
-        attributes[tag]["num_sequences"] = len(names)
-    summary["attributes"] = attributes
-    return summary
+    for tag in sorted(
+        tags, key=lambda t: (order.index(t) if t in order else len(order), t)
+    ):
+        names = [
+            s.name for s in sequences if tag in s.attributes and s.name in per_sequence
+        ]
+        if not names:
+            continue
+        row = _combine([per_sequence[n] for n in names], protocol)
+        del row["frames"]
+        attributes[tag] = {**row, "num_sequences": len(names)}
+    return attributes
 
 
 def _fresh(tracker: Tracker | Callable[[], Tracker]) -> Tracker:
-    """A tracker to run: factories (classes, functions) are called, instances used as they are."""
+    """A tracker to run: factories (classes, functions) are called, instances used."""
     if isinstance(tracker, type) or not isinstance(tracker, Tracker):
         if not callable(tracker):
-            raise ValueError(f"trackers must map names to trackers or factories, got {tracker!r}")
+            raise ValueError(
+                f"trackers must map names to trackers or factories, got {tracker!r}"
+            )
         return tracker()
     return tracker
 
@@ -152,57 +366,94 @@ def run_benchmark(
     *,
     results_dir: str | Path | None = None,
     progress: bool = True,
+    protocol: str | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Run every tracker on every sequence and score it.
+    """Run every tracker on every sequence and score it by `protocol` (default: the
+    sequences' own, see `resolve_protocol`).
 
-    `trackers` maps a display name to a tracker or a factory (called once per sequence, so each
-    sequence starts fresh). Returns, per tracker, `summarize`'s table plus `fps` (frames per second
-    of `update` over all sequences). With `results_dir`, the raw boxes are also saved as
-    `results_dir/<tracker>/<sequence>.txt`, one 1-based `x,y,w,h` row per frame, like the public
-    toolkits' results (read them back with `score_results`).
+    `trackers` maps a display name to a tracker or a factory (called once per
+    sequence, so each sequence starts fresh). Returns, per tracker, `summarize`'s
+    table (which names the protocol) plus `fps` (frames per second of `update` over
+    all sequences). With `results_dir`, the raw boxes are also saved as
+    `results_dir/<tracker>/<sequence>.txt`, one 1-based `x,y,w,h` row per frame, like
+    the public toolkits' results (read them back with `score_results`).
     """
     from siamlab.datasets.formats import write_boxes
 
     sequences = list(sequences)
     if not trackers or not sequences:
         raise ValueError("trackers and sequences must both be non-empty")
+    protocol = resolve_protocol(sequences, protocol)
     per_sequence: dict[str, dict[str, Any]] = {name: {} for name in trackers}
     frames, seconds = 0, dict.fromkeys(trackers, 0.0)
     label = ", ".join(trackers)
-    for sequence in progress_bar(sequences, enabled=progress, desc=label if len(label) < 40 else "benchmark"):
+    bar = progress_bar(
+        sequences, enabled=progress, desc=label if len(label) < 40 else "benchmark"
+    )
+    for sequence in bar:
         if len(trackers) > 1:  # load the frames once for all trackers
             sequence = replace(sequence, load_frame=list(sequence.frames()).__getitem__)
         frames += len(sequence)
         for name, tracker in trackers.items():
             run = track(_fresh(tracker), sequence, progress=False)
-            per_sequence[name][sequence.name] = {**sequence_metrics(run.boxes, sequence, curves=True), "fps": run.fps}
+            scores = sequence_metrics(
+                run.boxes, sequence, curves=True, protocol=protocol
+            )
+            per_sequence[name][sequence.name] = {**scores, "fps": run.fps}
             seconds[name] += run.seconds
             if results_dir is not None:
-                write_boxes(Path(results_dir) / name / f"{sequence.name}.txt", run.boxes)
-    fps = {name: frames / seconds[name] if seconds[name] > 0 else float("inf") for name in trackers}
-    return {name: {**summarize(per_sequence[name], sequences), "fps": fps[name]} for name in trackers}
+                write_boxes(
+                    Path(results_dir) / name / f"{sequence.name}.txt", run.boxes
+                )
+    fps = {
+        name: frames / seconds[name] if seconds[name] > 0 else float("inf")
+        for name in trackers
+    }
+    return {
+        name: {
+            **summarize(per_sequence[name], sequences, protocol=protocol),
+            "fps": fps[name],
+        }
+        for name in trackers
+    }
 
 
-def score_results(results_dir: str | Path, sequences: Iterable[Sequence]) -> dict[str, Any]:
-    """Score stored results: `results_dir/<sequence>.txt` for every sequence (1-based `x,y,w,h` rows,
-    one per frame, in the coordinates of the benchmarks' ground-truth files). Returns `summarize`'s
-    table with `fps` set to None (the files do not record time)."""
+def score_results(
+    results_dir: str | Path,
+    sequences: Iterable[Sequence],
+    *,
+    protocol: str | None = None,
+) -> dict[str, Any]:
+    """Score stored results by `protocol` (default: the sequences' own).
+
+    Reads `results_dir/<sequence>.txt` for every sequence (1-based `x,y,w,h` rows,
+    one per frame, in the coordinates of the benchmarks' ground-truth files).
+    Returns `summarize`'s table with `fps` set to None (the files record no time).
+    """
     from siamlab.datasets.formats import read_boxes
 
     folder = Path(results_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"results_dir {str(folder)!r} is not a folder")
     sequences = list(sequences)
+    protocol = resolve_protocol(sequences, protocol)
     per_sequence = {}
     for sequence in sequences:
         path = folder / f"{sequence.name}.txt"
         if not path.is_file():
-            raise FileNotFoundError(f"no results for sequence {sequence.name!r}: {str(path)!r} is missing")
-        per_sequence[sequence.name] = sequence_metrics(read_boxes(path), sequence, curves=True)
-    return {**summarize(per_sequence, sequences), "fps": None}
+            raise FileNotFoundError(
+                f"no results for sequence {sequence.name!r}: {str(path)!r} is missing"
+            )
+        per_sequence[sequence.name] = sequence_metrics(
+            read_boxes(path), sequence, curves=True, protocol=protocol
+        )
+    return {**summarize(per_sequence, sequences, protocol=protocol), "fps": None}
 
 
-def format_table(table: Mapping[str, Mapping[str, Any]], keys: Iterable[str] = METRICS + ("fps",)) -> str:
+def format_table(
+    table: Mapping[str, Mapping[str, Any]],
+    keys: Iterable[str] = METRICS + ("fps",),
+) -> str:
     """A plain-text table, one row per tracker, of `run_benchmark`'s scalar results."""
     keys = list(keys)
     width = max(len("tracker"), *(len(name) for name in table))

@@ -28,7 +28,8 @@ OTB_FIRST_FRAME = {"David": 300, "BlurCar1": 247, "BlurCar3": 3, "BlurCar4": 18,
 #: VOT per-frame tag files and the OTB attribute each corresponds to.
 VOT_TAGS = {"occlusion": "OCC", "illum_change": "IV", "size_change": "SV", "motion_change": "FM"}
 
-DATASET_SPECS = ("synth-test", "synth-train", "otb:DIR", "got10k:DIR", "lasot:DIR", "vot:DIR")
+DATASET_SPECS = ("synth-test", "synth-train", "otb:DIR", "got10k:DIR", "lasot:DIR", "vot:DIR",
+                 "vot-area:DIR")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -49,11 +50,12 @@ def _read_text(path: Path) -> str:
         ) from None
 
 
-def read_boxes(path: str | Path, one_based: bool = True) -> np.ndarray:
+def read_boxes(path: str | Path, one_based: bool = True, box_rule: str = "bounds") -> np.ndarray:
     """Boxes of a ground-truth or results file as 0-based xywh floats, `(N, 4)`.
 
-    Rows hold 4 numbers (`x, y, w, h`) or 8 (a polygon `x1, y1, … x4, y4`, replaced by its
-    axis-aligned bounding box), separated by commas, tabs or spaces; `NaN` rows stay NaN. With
+    Rows hold 4 numbers (`x, y, w, h`) or 8 (a polygon `x1, y1, … x4, y4`, replaced by an
+    axis-aligned box: `polygon_box` with `box_rule`), separated by commas, tabs or spaces;
+    `NaN` rows stay NaN. With
     `one_based` (the benchmarks' convention) 1 is subtracted from x and y. A malformed row raises
     `ValueError` naming the file and the line.
     """
@@ -65,7 +67,7 @@ def read_boxes(path: str | Path, one_based: bool = True) -> np.ndarray:
     while lines and not lines[-1].strip():
         lines.pop()
     for number, line in enumerate(lines, start=1):
-        rows.append(_parse_row(line, path, number))
+        rows.append(_parse_row(line, path, number, box_rule))
     if not rows:
         raise ValueError(f"{path}: no boxes in the file")
     boxes = np.array(rows, dtype=np.float64)
@@ -74,7 +76,7 @@ def read_boxes(path: str | Path, one_based: bool = True) -> np.ndarray:
     return boxes
 
 
-def _parse_row(line: str, path: Path, number: int) -> list[float]:
+def _parse_row(line: str, path: Path, number: int, box_rule: str = "bounds") -> list[float]:
     fields = [field for field in re.split(r"[,\s]+", line.strip()) if field]
     if fields and fields[0].startswith("m"):
         raise ValueError(f"{path}:{number}: segmentation masks are not supported, only boxes and polygons")
@@ -88,13 +90,45 @@ def _parse_row(line: str, path: Path, number: int) -> list[float]:
             f"target; infinity is not a coordinate)"
         )
     if len(values) == 8:
-        xs, ys = values[0::2], values[1::2]
-        return [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+        return polygon_box(values, box_rule)
     if len(values) != 4:
         raise ValueError(
             f"{path}:{number}: expected 4 values (x, y, w, h) or 8 (a polygon), got {len(values)}: {line.strip()!r}"
         )
     return values
+
+
+#: The rules that turn a VOT polygon into an axis-aligned box (see `polygon_box`).
+BOX_RULES = ("bounds", "area")
+
+
+def polygon_box(polygon: list[float] | np.ndarray, rule: str = "bounds") -> list[float]:
+    """The axis-aligned `[x, y, w, h]` box of a polygon `x1, y1, … x4, y4` (same coordinates).
+
+    `rule="bounds"` (the default): the smallest box holding every vertex, the polygon's
+    bounding rectangle — the conversion of the VOT toolkit (`Polygon` to `Rectangle`).
+    `rule="area"`: the area-preserving box the reference trackers initialise with (SiamFC's
+    and DCFNet's `get_axis_aligned_BB`, pysot's `get_axis_aligned_bbox`): centred on the mean
+    of the vertices, with the bounding rectangle's proportions scaled by `s = sqrt(A1 / A2)`,
+    where `A1 = |p1 - p2| * |p2 - p3|` (the polygon's area when it is a rectangle) and `A2` is
+    the bounding rectangle's area, so the box's area is `A1`. (pysot adds 1 to w and h, for its
+    pixel-count convention; siamlab's coordinates are continuous, so it does not.)
+    """
+    values = np.asarray(polygon, dtype=np.float64).reshape(-1)
+    if values.shape != (8,):
+        raise ValueError(f"polygon must hold 8 values (x1, y1, … x4, y4), got {values.size}")
+    if rule not in BOX_RULES:
+        raise ValueError(f"box_rule must be one of {BOX_RULES}, got {rule!r}")
+    xs, ys = values[0::2], values[1::2]
+    x1, x2, y1, y2 = xs.min(), xs.max(), ys.min(), ys.max()
+    if rule == "bounds":
+        return [float(x1), float(y1), float(x2 - x1), float(y2 - y1)]
+    corners = values.reshape(4, 2)
+    a1 = np.linalg.norm(corners[0] - corners[1]) * np.linalg.norm(corners[1] - corners[2])
+    a2 = (x2 - x1) * (y2 - y1)
+    scale = np.sqrt(a1 / a2) if a2 > 0 else 1.0
+    w, h = scale * (x2 - x1), scale * (y2 - y1)
+    return [float(xs.mean() - w / 2), float(ys.mean() - h / 2), float(w), float(h)]
 
 
 def write_boxes(path: str | Path, boxes: np.ndarray, one_based: bool = True, absent: np.ndarray | None = None) -> None:
@@ -343,17 +377,25 @@ def read_lasot(root: str | Path, max_sequences: int | None = None) -> list[Seque
     return sequences
 
 
-def read_vot(root: str | Path, max_sequences: int | None = None) -> list[Sequence]:
+def read_vot(root: str | Path, max_sequences: int | None = None, box_rule: str = "bounds") -> list[Sequence]:
     """VOT layout: `root/list.txt`, `root/<name>/groundtruth.txt` (boxes or 8-value polygons), frames
     in `root/<name>/color/` (VOT2019 on) or in the sequence folder itself (earlier editions); per-frame
-    tag files (`occlusion.tag`, …) set the matching OTB attributes."""
+    tag files (`occlusion.tag`, …) set the matching OTB attributes.
+
+    Polygons become axis-aligned boxes by `box_rule` (see `polygon_box`): `"bounds"` (default,
+    the polygon's bounding rectangle, as the VOT toolkit converts them) or `"area"` (the
+    area-preserving box centred on the polygon that SiamFC, DaSiamRPN and pysot initialise
+    with; `load_dataset("vot-area:DIR")`). The sequences are scored one-pass, like OTB.
+    """
+    if box_rule not in BOX_RULES:
+        raise ValueError(f"box_rule must be one of {BOX_RULES}, got {box_rule!r}")
     root = _folder(root)
     folders = _limit(_listed(root, _sequence_folders(root, 1)), max_sequences)
     if not folders:
         raise FileNotFoundError(f"no VOT sequences (folders with groundtruth.txt) in {str(root)!r}")
     sequences = []
     for folder in folders:
-        boxes = read_boxes(folder / "groundtruth.txt")
+        boxes = read_boxes(folder / "groundtruth.txt", box_rule=box_rule)
         images = folder / "color" if (folder / "color").is_dir() else folder
         attributes = []
         for tag, attribute in VOT_TAGS.items():
@@ -362,7 +404,8 @@ def read_vot(root: str | Path, max_sequences: int | None = None) -> list[Sequenc
                 flags = _read_flags(folder / f"{tag}.label", len(boxes))
             if flags is not None and flags.any():
                 attributes.append(attribute)
-        sequences.append(_sequence(folder.name, boxes, frame_files(images), attributes=attributes, format="vot"))
+        sequences.append(_sequence(folder.name, boxes, frame_files(images), attributes=attributes, format="vot",
+                                   box_rule=box_rule))
     return sequences
 
 
@@ -422,12 +465,15 @@ WRITERS: dict[str, Callable[..., Path]] = {"otb": write_otb, "got10k": write_got
 
 READERS: dict[str, Callable[..., list[Sequence]]] = {
     "otb": read_otb, "got10k": read_got10k, "lasot": read_lasot, "vot": read_vot,
+    "vot-area": functools.partial(read_vot, box_rule="area"),
 }
 
 
 def load_dataset(spec: str, max_sequences: int | None = None) -> list[Sequence]:
     """The sequences named by `spec`: `synth-test`, `synth-train`, or `FORMAT:DIR` with FORMAT one of
-    `otb`, `got10k`, `lasot`, `vot`; at most `max_sequences` of them (the first, in name or list order)."""
+    `otb`, `got10k`, `lasot`, `vot`, `vot-area` (VOT with the area-preserving polygon rule, see
+    `read_vot`); at most `max_sequences` of them (the first, in name or list order). Each sequence
+    carries the scoring protocol of its format (`Sequence.protocol`)."""
     if max_sequences is not None and (not isinstance(max_sequences, (int, np.integer)) or max_sequences < 1):
         raise ValueError(f"max_sequences must be a positive integer or None, got {max_sequences!r}")
     if spec in ("synth-test", "synth-train"):
