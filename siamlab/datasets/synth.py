@@ -291,6 +291,11 @@ def render_frame(spec: SequenceSpec, index: int) -> np.ndarray:
 # Building a sequence's parameters from a seed.
 
 
+def _integer(value: object) -> bool:
+    """True for a Python or NumPy integer that is not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True)
 class SynthConfig:
     """A SynthTrack split: `num_sequences` sequences of `length` frames from the photographs of
@@ -312,16 +317,25 @@ class SynthConfig:
     def __post_init__(self) -> None:
         if self.split not in PHOTOS:
             raise ValueError(f"split must be one of {sorted(PHOTOS)}, got {self.split!r}")
-        if int(self.num_sequences) < 1 or int(self.length) < 2:
-            raise ValueError(
-                f"num_sequences must be >= 1 and length >= 2, got {self.num_sequences} and {self.length}"
-            )
-        if int(self.seed) < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {self.seed}")
+        for name, low in (("num_sequences", 1), ("length", 2), ("seed", 0)):
+            value = getattr(self, name)
+            if not _integer(value) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+        rate = self.attribute_rate
+        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+            raise ValueError(f"attribute_rate must be a number in [0, 1], got {rate!r}")
+        size = self.frame_size
+        if not isinstance(size, (tuple, list)) or len(size) != 2 or not all(map(_integer, size)):
+            raise ValueError(f"frame_size must be (width, height) integers, got {size!r}")
         width, height = self.frame_size
         if width < 64 or height < 64:
             raise ValueError(f"frame_size must be at least (64, 64), got {self.frame_size}")
-        low, high = self.target_size
+        sizes = self.target_size
+        if not isinstance(sizes, (tuple, list)) or len(sizes) != 2 or not all(
+            isinstance(v, (int, float, np.integer, np.floating)) for v in sizes
+        ):
+            raise ValueError(f"target_size must be (low, high) numbers, got {sizes!r}")
+        low, high = sizes
         if not 8 <= low <= high <= min(width, height) / 2:
             raise ValueError(f"target_size must satisfy 8 <= low <= high <= min(frame)/2, got {self.target_size}")
 
@@ -538,7 +552,8 @@ def _occluder_layer(rng: np.random.Generator, config: SynthConfig, target: Layer
     t = np.arange(n)
     for _ in range(int(rng.integers(1, 3))):
         duration = float(np.clip(rng.uniform(0.12, 0.22) * n, 4, 30))
-        middle = rng.uniform(0.2 * n + duration / 2, 0.9 * n)
+        # (the lower bound passes the upper one only in sequences shorter than 3 frames)
+        middle = rng.uniform(min(0.2 * n + duration / 2, 0.9 * n), 0.9 * n)
         window = np.abs(t - middle) <= duration / 2
         direction = rng.normal(0, 1, 2)
         direction /= np.linalg.norm(direction)
@@ -685,9 +700,13 @@ def make_sequence(config: SynthConfig, index: int) -> Sequence:
 
 def make_sequences(config: SynthConfig, max_sequences: int | None = None) -> list[Sequence]:
     """The first `max_sequences` (default: all) sequences of `config`."""
-    count = config.num_sequences if max_sequences is None else min(int(max_sequences), config.num_sequences)
-    if count < 1:
-        raise ValueError(f"max_sequences must be a positive integer or None, got {max_sequences!r}")
+    if max_sequences is not None and (not _integer(max_sequences) or max_sequences < 1):
+        raise ValueError(
+            f"max_sequences must be a positive integer or None, got {max_sequences!r}"
+        )
+    count = config.num_sequences
+    if max_sequences is not None:
+        count = min(int(max_sequences), count)
     return [make_sequence(config, index) for index in range(count)]
 
 
