@@ -17,14 +17,23 @@ CommandAdder = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"],
 
 
 def _add_info(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
-    parser = subparsers.add_parser("info", help="show the version, the device and the library's modules")
+    parser = subparsers.add_parser(
+        "info", help="show the versions, the device and where the shipped weights are"
+    )
 
     def handler(args: argparse.Namespace) -> int:
         import torch
 
+        from siamlab import shipped
         from siamlab.device import get_device
 
-        print(f"siamlab {__version__}, torch {torch.__version__}, device {get_device()}")
+        print(f"siamlab {__version__}")
+        print(f"torch   {torch.__version__}")
+        print(f"device  {get_device()} (set SIAMLAB_DEVICE to choose)")
+        print(f"weights {shipped.weights_dir()}")
+        for name in shipped.available():
+            size = shipped.shipped_weights(name).stat().st_size / 2**20
+            print(f"        {name} ({size:.1f} MiB)")
         return 0
 
     parser.set_defaults(handler=handler)

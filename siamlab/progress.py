@@ -1,8 +1,9 @@
 """Progress bars that a caller can switch off and the environment can silence.
 
-`tqdm` reads `TQDM_DISABLE=1` from the environment only when `disable` is not passed, so the
-library passes it only to switch a bar off; the HTML book is built with `TQDM_DISABLE=1` and keeps
-its pages free of bars, while a reader running a chapter sees them.
+`tqdm` reads `TQDM_DISABLE=1` from the environment only when `disable` is not passed, so
+the library passes it only to switch a bar off; the HTML book is built with
+`TQDM_DISABLE=1` and keeps its pages free of bars, while a reader running a chapter sees
+them.
 """
 
 from __future__ import annotations

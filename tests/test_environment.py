@@ -1,9 +1,9 @@
 """The conda environment and the pip package declare the same dependencies."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -12,7 +12,11 @@ CONDA_ONLY = {"python", "pip"}
 
 
 def _name(requirement: str) -> str:
-    return re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0].lower().replace("_", "-")
+    return (
+        re.split(r"[<>=!~ \[;]", requirement.strip(), maxsplit=1)[0]
+        .lower()
+        .replace("_", "-")
+    )
 
 
 def pyproject_packages() -> set[str]:
@@ -41,7 +45,9 @@ def test_environment_yml_lists_the_packages_of_pyproject():
 
 def test_constraints_pin_every_declared_package():
     pinned = {
-        _name(line) for line in (ROOT / "constraints.txt").read_text().splitlines() if "==" in line
+        _name(line)
+        for line in (ROOT / "constraints.txt").read_text().splitlines()
+        if "==" in line
     }
     missing = pyproject_packages() - pinned
     assert not missing, f"constraints.txt lacks pins for {sorted(missing)}"

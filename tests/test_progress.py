@@ -10,11 +10,23 @@ def test_a_disabled_bar_is_hidden():
 
 
 def test_an_enabled_bar_iterates_over_its_items():
-    assert list(progress_bar(range(3), enabled=True, file=open(os.devnull, "w"))) == [0, 1, 2]
+    assert list(progress_bar(range(3), enabled=True, file=open(os.devnull, "w"))) == [
+        0,
+        1,
+        2,
+    ]
 
 
 def test_tqdm_disable_in_the_environment_silences_enabled_bars():
-    code = "from siamlab.progress import progress_bar; print(progress_bar(range(3), enabled=True).disable)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env={**os.environ, "TQDM_DISABLE": "1"})
+    code = (
+        "from siamlab.progress import progress_bar; "
+        "print(progress_bar(range(3), enabled=True).disable)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "TQDM_DISABLE": "1"},
+    )
     assert out.stdout.strip() == "True"

@@ -1,1 +1,2 @@
-"""Neural network parts: backbones, cross-correlations, heads, embeddings and whole models."""
+"""Neural network parts: backbones, cross-correlations, heads, embeddings and whole
+models."""
