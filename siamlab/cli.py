@@ -66,10 +66,13 @@ def _add_synth(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
         preset = synth.SynthConfig.test() if args.split == "test" else synth.SynthConfig.train()
         changes = {k: v for k, v in (("num_sequences", args.num), ("length", args.length), ("seed", args.seed))
                    if v is not None}
+        _check_output(args.out, "--out", folder=True)
         config = replace(preset, **changes)
         sequences = (synth.make_sequence(config, i) for i in range(config.num_sequences))
         bar = tqdm(sequences, total=config.num_sequences, desc=f"synth-{args.split}")
-        root = formats.WRITERS[args.format](bar, args.out)
+        with _Staged(args.out) as staged:
+            formats.WRITERS[args.format](bar, staged)
+        root = args.out
         print(f"wrote {config.num_sequences} sequences x {config.length} frames ({args.format} layout) to {root}")
         return 0
 
@@ -93,18 +96,85 @@ def _jsonable(value):
     return value
 
 
+def _check_output(path: str | None, flag: str, folder: bool = False) -> None:
+    """Before any work: `ValueError` naming `flag` when `path` cannot be written (a file
+    in the way of its folder, a folder where a file goes or the reverse, no permission),
+    so a typo never throws away an evaluation or a training run."""
+    import os
+    from pathlib import Path
+
+    if path is None:
+        return
+    target = Path(path)
+    if not str(path).strip():
+        raise ValueError(f"{flag} must be a path, got {path!r}")
+    if target.exists() and target.is_dir() != folder:
+        expected, found = ("a folder", "a file") if folder else ("a file", "a folder")
+        raise ValueError(f"{flag} {str(path)!r} is {found}, expected {expected}")
+    existing = next(p for p in (target, *target.parents) if p.exists() or p == Path(p.anchor))
+    if existing != target and not existing.is_dir():
+        raise ValueError(f"{flag} {str(path)!r} cannot be created: {str(existing)!r} is a file")
+    if not os.access(existing, os.W_OK):
+        raise ValueError(f"{flag} {str(path)!r} cannot be written: no permission on {str(existing)!r}")
+
+
 def _write_report(row: dict, args: argparse.Namespace, **extra) -> None:
     import json
+    import os
+    import tempfile
+    from pathlib import Path
 
     from siamlab.evaluation import format_table
 
     print(format_table({extra.get("tracker", "results"): row}))
     if args.json:
+        target = Path(args.json)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(_jsonable({**extra, "dataset": args.dataset, **row}), indent=1)
+        handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        try:  # written whole or not at all
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                file.write(text)
+            os.replace(tmp, target)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        print(f"wrote {args.json}")
+
+
+class _Staged:
+    """A temporary folder beside `target` whose files are moved into `target` only when the
+    `with` block succeeds, so a failed command leaves no partial output (None: no folder)."""
+
+    def __init__(self, target: str | None) -> None:
+        self.target = target
+        self.tmp: str | None = None
+
+    def __enter__(self) -> str | None:
+        import tempfile
         from pathlib import Path
 
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(_jsonable({**extra, "dataset": args.dataset, **row}), indent=1))
-        print(f"wrote {args.json}")
+        if self.target is None:
+            return None
+        parent = Path(self.target).absolute().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = tempfile.mkdtemp(dir=parent, prefix=f".{Path(self.target).name}.partial-")
+        return self.tmp
+
+    def __exit__(self, kind, error, trace) -> None:
+        import os
+        import shutil
+        from pathlib import Path
+
+        if self.tmp is None:
+            return
+        try:
+            if kind is None:
+                for source in sorted(p for p in Path(self.tmp).rglob("*") if p.is_file()):
+                    destination = Path(self.target) / source.relative_to(self.tmp)
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(source, destination)
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 #: How `eval` and `score` choose the scoring protocol (`siamlab.evaluation` has the details).
@@ -147,11 +217,14 @@ def _add_eval(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]")
         from siamlab.evaluation import run_benchmark
         from siamlab.trackers.registry import make_tracker
 
+        _check_output(args.json, "--json")
+        _check_output(args.results, "--results", folder=True)
         make_tracker(args.tracker, weights=args.weights, device=args.device)  # fail early on bad names
         sequences = load_dataset(args.dataset, args.max_sequences)
         factory = lambda: make_tracker(args.tracker, weights=args.weights, device=args.device)  # noqa: E731
-        table = run_benchmark({args.tracker: factory}, sequences, results_dir=args.results,
-                              protocol=args.protocol)
+        with _Staged(args.results) as results_dir:
+            table = run_benchmark({args.tracker: factory}, sequences, results_dir=results_dir,
+                                  protocol=args.protocol)
         print(f"protocol: {table[args.tracker]['protocol']}")
         _write_report(table[args.tracker], args, tracker=args.tracker)
         return 0
@@ -176,6 +249,7 @@ def _add_score(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
         from siamlab.datasets import load_dataset
         from siamlab.evaluation import score_results
 
+        _check_output(args.json, "--json")
         sequences = load_dataset(args.dataset, args.max_sequences)
         row = score_results(args.results, sequences, protocol=args.protocol)
         print(f"protocol: {row['protocol']}")
@@ -193,6 +267,7 @@ def _train_siamfc(args: argparse.Namespace) -> int:
     import time
 
     from siamlab.datasets import load_dataset
+    from siamlab.device import get_device
     from siamlab.nn.models import SiamFCConfig, train_siamfc
 
     presets = {"tiny": SiamFCConfig.tiny, "paper": SiamFCConfig.paper}
@@ -200,6 +275,8 @@ def _train_siamfc(args: argparse.Namespace) -> int:
         raise ValueError(f"--preset must be one of {sorted(presets)} for siamfc, got {args.preset!r}")
     if args.steps < 1 or args.batch_size < 1:
         raise ValueError(f"--steps and --batch-size must be positive, got {args.steps} and {args.batch_size}")
+    _check_output(args.out, "--out")
+    get_device(args.device)  # an unknown or absent device is an error before the data load
     sequences = load_dataset(args.dataset, args.max_sequences)
     start = time.perf_counter()
     _, history = train_siamfc(presets[args.preset](), sequences, args.steps, batch_size=args.batch_size,
@@ -260,6 +337,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.handler(args) or 0)
-    except (ValueError, FileNotFoundError) as error:
-        print(f"siamlab: error: {error}", file=sys.stderr)
+    except (ValueError, OSError) as error:
+        # expected errors (bad values, devices, files, images: PIL's are OSErrors) are one
+        # line and status 2; any other exception is a bug and keeps its traceback
+        message = " ".join(str(error).split()) or type(error).__name__
+        print(f"siamlab: error: {message}", file=sys.stderr)
         return 2

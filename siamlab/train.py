@@ -142,6 +142,11 @@ def load_checkpoint(
         state = torch.load(path, map_location=device, weights_only=True)
     except _UNREADABLE as error:
         reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
+        if "weights only load failed" in reason.lower():
+            reason = (
+                "it stores Python objects other than tensors and plain values, which are "
+                "not loaded because unpickling them could run code"
+            )
         raise ValueError(
             f"checkpoint {str(path)!r} cannot be read as a PyTorch checkpoint (truncated, "
             f"corrupt or not written by torch.save of tensors and plain values)"
