@@ -55,7 +55,8 @@ def load_digit_splits(
     """
     from sklearn.datasets import load_digits
 
-    if len(fractions) != 3 or any(f <= 0 for f in fractions) or abs(sum(fractions) - 1) > 1e-6:
+    # written with `not` so that NaN fails the checks too
+    if len(fractions) != 3 or any(not f > 0 for f in fractions) or not abs(sum(fractions) - 1) <= 1e-6:
         raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions!r}")
     digits = load_digits()
     rng = np.random.default_rng(seed)

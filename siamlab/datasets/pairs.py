@@ -63,8 +63,13 @@ class PairSampler:
     ) -> None:
         if len(sequences) == 0:
             raise ValueError("sequences must not be empty")
-        if not isinstance(max_gap, int) or max_gap < 0:
+        if not isinstance(max_gap, int) or isinstance(max_gap, bool) or max_gap < 0:
             raise ValueError(f"max_gap must be a non-negative integer, got {max_gap!r}")
+        if not (np.isfinite(max_shift) and np.isfinite(context) and context >= 0):
+            raise ValueError(
+                f"max_shift and context must be finite (context >= 0), got {max_shift}, "
+                f"{context}"
+            )
         if not 1 <= exemplar_size <= search_size:
             raise ValueError(f"need 1 <= exemplar_size <= search_size, got {exemplar_size}, {search_size}")
         if not (0 <= stretch < 1 and 0 <= brightness < 1 and max_shift >= 0):
@@ -129,7 +134,7 @@ class PairSampler:
 
     def batch(self, batch_size: int) -> PairBatch:
         """`batch_size` pairs as tensors (see `PairBatch`)."""
-        if not isinstance(batch_size, int) or batch_size < 1:
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         exemplars, searches, offsets = zip(*(self.sample() for _ in range(batch_size)))
         as_tensor = lambda crops: torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float()  # noqa: E731
