@@ -48,21 +48,24 @@ def _finite(result: np.ndarray, boxes: np.ndarray, what: str) -> np.ndarray:
 def xywh_to_cxcywh(boxes: ArrayLike) -> np.ndarray:
     """`(x, y, w, h)` → `(cx, cy, w, h)`."""
     b = as_boxes(boxes)
-    out = np.concatenate([b[..., :2] + b[..., 2:] / 2, b[..., 2:]], axis=-1)
+    with np.errstate(over="ignore"):  # overflow is reported by _finite
+        out = np.concatenate([b[..., :2] + b[..., 2:] / 2, b[..., 2:]], axis=-1)
     return _finite(out, b, "centres")
 
 
 def cxcywh_to_xywh(boxes: ArrayLike) -> np.ndarray:
     """`(cx, cy, w, h)` → `(x, y, w, h)`."""
     b = as_boxes(boxes)
-    out = np.concatenate([b[..., :2] - b[..., 2:] / 2, b[..., 2:]], axis=-1)
+    with np.errstate(over="ignore"):  # overflow is reported by _finite
+        out = np.concatenate([b[..., :2] - b[..., 2:] / 2, b[..., 2:]], axis=-1)
     return _finite(out, b, "corners")
 
 
 def xywh_to_corners(boxes: ArrayLike) -> np.ndarray:
     """`(x, y, w, h)` → `(x1, y1, x2, y2)` with `x2 = x + w`, `y2 = y + h`."""
     b = as_boxes(boxes)
-    out = np.concatenate([b[..., :2], b[..., :2] + b[..., 2:]], axis=-1)
+    with np.errstate(over="ignore"):  # overflow is reported by _finite
+        out = np.concatenate([b[..., :2], b[..., :2] + b[..., 2:]], axis=-1)
     return _finite(out, b, "corners")
 
 
@@ -71,7 +74,9 @@ def corners_to_xywh(corners: ArrayLike) -> np.ndarray:
     c = np.asarray(corners, dtype=np.float64)
     if c.ndim == 0 or c.shape[-1] != 4:
         raise ValueError(f"corners must have shape (..., 4) (x1, y1, x2, y2), got shape {c.shape}")
-    return as_boxes(np.concatenate([c[..., :2], c[..., 2:] - c[..., :2]], axis=-1), "corners")
+    with np.errstate(over="ignore"):  # an overflow is reported by as_boxes
+        xywh = np.concatenate([c[..., :2], c[..., 2:] - c[..., :2]], axis=-1)
+    return as_boxes(xywh, "corners")
 
 
 def cxcywh_to_corners(boxes: ArrayLike) -> np.ndarray:
