@@ -7,15 +7,16 @@ count and in how sequences are combined, so each sequence carries a *protocol*
 (`Sequence.protocol`: `"otb"`, `"got10k"` or `"lasot"`, set by the dataset reader;
 SynthTrack is `"otb"`), and every function here takes `protocol=` to override it.
 
-- **otb** (OTB toolkit, Wu et al. 2015, and the got10k toolkit's `ExperimentOTB`):
-  every frame counts, the first included, with the prediction of the first frame
-  replaced by the ground truth. Success = fraction of frames whose IoU is strictly
-  above each of `linspace(0, 1, 21)`; precision = fraction whose centre error is at
-  most `t` pixels, `t = 0 … 50`. The curves are averaged over sequences (each weighs
-  the same); AUC = mean of the success curve, precision@20 = the curve at 20.
-  Frames marked absent are left out: OTB-100's ground truth marks none, so this
-  only matters for SynthTrack (the toolkits, which never meet one, would count an
-  absent frame as a miss).
+- **otb** (OTB toolkit `calcSeqErrRobust.m`, Wu et al. 2015, and the got10k toolkit's
+  `ExperimentOTB`): every frame counts, the first included, its prediction replaced
+  by the ground truth; an invalid prediction (NaN, or a size <= 0) is replaced by the
+  previous frame's, as the MATLAB toolkit does. Success = fraction of frames whose
+  IoU is strictly above each of `linspace(0, 1, 21)`; precision = fraction whose
+  centre error is at most `t` pixels, `t = 0 … 50`. The curves are averaged over
+  sequences (each weighs the same); AUC = mean of the success curve, precision@20 =
+  the curve at 20. Frames marked absent are left out: OTB-100's ground truth marks
+  none, so this only matters for SynthTrack (the toolkits, which never meet one,
+  would count an absent frame as a miss).
 - **got10k** (got10k toolkit, `ExperimentGOT10k.report`, Huang et al. 2021): the
   first frame is left out, and so is every frame whose `cover.label` is 0 (target
   absent; without a cover label, the frames marked absent). Both boxes are clipped
@@ -24,15 +25,16 @@ SynthTrack is `"otb"`), and every function here takes `protocol=` to override it
   = fraction of IoUs above 0.5 / 0.75 over all frames of all sequences *pooled*
   (a long sequence weighs more); its success curve has 101 thresholds
   (`success_curve_101`). The other measures are pooled the same way.
-- **lasot** (LaSOT toolkit `calc_seq_err_robust.m` / `eval_tracker.m`, Fan et al.
-  2019): every frame counts, the first included (its prediction replaced by the
-  ground truth); the success and precision fractions are taken over *all* frames
-  of the sequence, and frames where the target is absent (`full_occlusion.txt` or
-  `out_of_view.txt`, or a NaN / empty ground-truth row) count as misses. Curves are
-  averaged over sequences as in OTB. Normalised precision divides the centre offset
-  by the ground truth's width and height (each at least 1, as the got10k toolkit's
-  `normalized_center_error`) with thresholds `linspace(0, 0.5, 51)`; its score is
-  the mean of that curve (the area under it, how LaSOT ranks trackers).
+- **lasot** (LaSOT toolkit `calc_seq_err_robust.m` and `eval_tracker.m`, Fan et al.
+  2019): every frame counts, the first included; the first prediction and invalid
+  ones are replaced as in OTB. The success and precision fractions are taken over
+  *all* frames of the sequence, and the frames where the target is absent
+  (`full_occlusion.txt` or `out_of_view.txt`, or a NaN or empty ground-truth row)
+  count as misses. Curves are averaged over sequences as in OTB. Normalised precision
+  divides the centre offset by the ground truth's width and height (each at least 1,
+  as the got10k toolkit's `normalized_center_error`) with thresholds
+  `linspace(0, 0.5, 51)`; its score is the mean of that curve (the area under it, by
+  which LaSOT ranks trackers).
 
 Centres are `x + (w - 1) / 2` in the toolkits and `x + w / 2` here; the difference of
 two centres is the same. `norm_precision` is reported under every protocol as the
@@ -208,6 +210,18 @@ def _curves(overlaps: np.ndarray, errors: np.ndarray, normalized: np.ndarray) ->
     }
 
 
+def _carry_forward_invalid(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """`pred` `(N, 4)` with each invalid box after the first (a non-finite value, or a
+    width or height <= 0) replaced by the previous frame's box, where the ground truth
+    is not NaN: the OTB and LaSOT toolkits' `calcSeqErrRobust` / `calc_seq_err_robust`.
+    """
+    invalid = ~np.all(np.isfinite(pred), axis=1) | (pred[:, 2] <= 0) | (pred[:, 3] <= 0)
+    known = ~np.any(np.isnan(gt), axis=1)
+    for index in np.flatnonzero(invalid[1:] & known[1:]) + 1:  # in order: chains carry
+        pred[index] = pred[index - 1]
+    return pred
+
+
 def sequence_metrics(
     pred_boxes: ArrayLike,
     sequence: Sequence,
@@ -232,7 +246,8 @@ def sequence_metrics(
             f"pred_boxes must have shape ({len(sequence)}, 4) for {sequence.name!r}, "
             f"got {pred.shape}"
         )
-    if protocol != "got10k":  # the OTB and LaSOT toolkits set frame 1 to the truth
+    if protocol != "got10k":  # the OTB and LaSOT toolkits' conventions
+        pred = _carry_forward_invalid(pred, sequence.boxes)
         pred[0] = sequence.boxes[0]
     mask = evaluated_frames(sequence, protocol)
     bound = frame_size(sequence) if protocol == "got10k" else None

@@ -78,6 +78,16 @@ def test_otb_counts_every_frame_including_the_first():
     assert metrics["protocol"] == "otb"
 
 
+def test_otb_and_lasot_replace_an_invalid_box_by_the_previous_one():
+    # frame 2 is NaN and frame 3 has width 0: both take frame 1's box (IoU 1), as the
+    # MATLAB toolkits do; GOT-10k counts them as misses (IoU 0)
+    pred = np.array([BOX, BOX, [np.nan] * 4, [10.0, 10, 0, 10]])
+    for protocol in ("otb", "lasot"):
+        assert sequence_metrics(pred, still(4), protocol=protocol)["ao"] == 1
+    got10k = sequence_metrics(pred, still(4), protocol="got10k")
+    assert got10k["ao"] == pytest.approx(1 / 3)
+
+
 def test_got10k_leaves_out_the_first_frame():
     metrics = sequence_metrics(PRED, still(4), protocol="got10k")
     # frames 1..3 pass 20, 7, 0 thresholds: AUC = 27 / 63; IoUs 1, 1/3, 0
