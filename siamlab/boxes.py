@@ -99,18 +99,22 @@ def _intersection_and_union(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, n
     return intersection, union
 
 
-#: Beyond this magnitude a pair of boxes is rescaled before its areas are computed.
+#: Beyond this magnitude (or below its inverse) a pair of boxes is rescaled before its
+#: areas are computed.
 _HUGE = 1e100
 
 
 def _rescaled(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """`a` and `b` divided, pair by pair, by their largest value when it exceeds `_HUGE`.
+    """`a` and `b` divided, pair by pair, by their largest value when it exceeds `_HUGE`
+    or is below `1 / _HUGE`.
 
     IoU does not change when both boxes are scaled alike, and the rescaled corners and
-    areas cannot overflow (1e200-pixel boxes would otherwise give inf / inf = NaN).
+    areas cannot overflow (1e200-pixel boxes would otherwise give inf / inf = NaN) nor
+    underflow (the area of a 1e-300-pixel box is 0 in float64).
     """
     scale = np.maximum(np.abs(a).max(axis=-1), np.abs(b).max(axis=-1))
-    scale = np.where(scale > _HUGE, scale, 1.0)[..., None]
+    extreme = (scale > _HUGE) | ((scale > 0) & (scale < 1 / _HUGE))
+    scale = np.where(extreme, scale, 1.0)[..., None]
     return a / scale, b / scale
 
 

@@ -418,8 +418,10 @@ def test_bad_numbers_are_a_value_error(call, message):
     ([1e308, 0, 1e308, 1], [1e308, 0, 1e308, 1], 1.0),  # corners overflow
     ([0, 0, 1e308, 1e308], [0, 0, 0.5e308, 1e308], 0.5),
     ([0, 0, 2, 2], [0, 0, 1e300, 1e300], 0.0),
+    ([0, 0, 1e-300, 1e-300], [0, 0, 1e-300, 1e-300], 1.0),  # areas underflow to 0
     ([0, 0, 2, 2], [1, 1, 2, 2], 1 / 7),  # ordinary boxes keep their exact value
-], ids=["equal 1e308", "shifted 1e200", "corners overflow", "half of 1e308", "tiny in huge", "ordinary"])
+], ids=["equal 1e308", "shifted 1e200", "corners overflow", "half of 1e308", "tiny in huge",
+        "equal 1e-300", "ordinary"])
 def test_iou_of_huge_boxes_is_right(a, b, expected):
     assert boxes.iou(a, b) == pytest.approx(expected, abs=1e-12)
 
@@ -443,6 +445,7 @@ def _cli_cases(t: Path) -> dict[str, tuple[list[str], str]]:
     bad_frames = corrupt_frame(t / "bad", lambda b: b"")
     latin = got10k(t / "latin", truth="3,4,10,8\n\xe9\n3,4,1,1\n".encode("latin-1"))
     weights = _bytes(t, np.random.default_rng(1).bytes(512), "random.pt")
+    paper = _saved(t, {"config": config_dict(SiamFCConfig.paper()), "step": 1}, "paper.pt")
     ev = ["eval", "--tracker", "static", "--dataset", f"got10k:{good}"]
     tr = ["train", "siamfc", "--steps", "1", "--dataset", f"got10k:{good}"]
     return {
@@ -472,6 +475,8 @@ def _cli_cases(t: Path) -> dict[str, tuple[list[str], str]]:
         "train --device unknown": (tr + ["--out", str(t / "m.pt"), "--device", "tpu"],
                                    "device must be one of"),
         "train --preset unknown": (tr + ["--out", str(t / "m.pt"), "--preset", "huge"], "--preset"),
+        "train --resume another preset": (tr + ["--out", str(paper), "--resume"],
+                                          "paper.pt' was written with config .* differs"),
         "synth --out a file": (["synth", "--out", str(afile), "--num", "1", "--length", "2"],
                                "--out .* is a file, expected a folder"),
         "synth --length 1": (["synth", "--out", str(t / "s"), "--num", "1", "--length", "1"],
@@ -485,7 +490,8 @@ CLI_NAMES = [  # the keys of _cli_cases, spelled out for the test ids
     "eval --max-sequences 0", "eval missing dataset folder", "eval corrupt frame",
     "eval latin-1 ground truth", "score --json below a file", "score missing results",
     "train --out below a file", "train --out a folder", "train --lr 0",
-    "train --device unknown", "train --preset unknown", "synth --out a file", "synth --length 1",
+    "train --device unknown", "train --preset unknown", "train --resume another preset",
+    "synth --out a file", "synth --length 1",
 ]
 
 
