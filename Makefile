@@ -9,7 +9,7 @@ CHAPTERS := $(sort $(wildcard book/[0-9][0-9]_*.md))
 NOTEBOOKS := _build/notebooks
 PYTEST_ARGS ?=
 
-.PHONY: help install test unit chapters book lab package clean
+.PHONY: help install test unit chapters book browser check-book lab package clean
 .DEFAULT_GOAL := help
 
 help:
@@ -45,6 +45,17 @@ test: unit chapters
 book: $(STAMP)
 	TQDM_DISABLE=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
 	@test -f _build/html/index.html && echo "Book written to _build/html/index.html"
+	$(MAKE) check-book
+
+# The browser check needs Debian's chromium (CI runs as root); Playwright drives it.
+browser:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# Every page of _build/html in headless Chromium: no outside request, no broken image, no
+# error output, math typeset, every explorer's sliders move its figure. Screenshots and
+# report.json in _build/screenshots.
+check-book: $(STAMP) browser
+	$(BIN)/python tests/browser/check_book.py _build/html --screenshots _build/screenshots
 
 # The sdist and the wheel, installed into a new environment outside the checkout and run from there.
 package: $(STAMP)

@@ -292,6 +292,16 @@ def _train_siamfc(args: argparse.Namespace) -> int:
 TRAINABLE: dict[str, Callable[[argparse.Namespace], int]] = {"siamfc": _train_siamfc}
 
 
+def _train_siamrpn(args: argparse.Namespace) -> int:
+    """`train siamrpn`: SiamRPN (chapter 4), see `siamlab.models.siamrpn.train_from_args`."""
+    from siamlab.models.siamrpn import train_from_args
+
+    return train_from_args(args)
+
+
+TRAINABLE["siamrpn"] = _train_siamrpn
+
+
 def _add_train(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     parser = subparsers.add_parser(
         "train", help="train a model of the book and write its checkpoint",

@@ -33,3 +33,80 @@ class SiamFCHead(nn.Module):
 
     def extra_repr(self) -> str:
         return f"out_scale={self.out_scale}"
+
+
+class UpChannelRPN(nn.Module):
+    """SiamRPN's head (Li et al. 2018): the template becomes the weights of an RPN.
+
+    The template features `z (N, Cin, h, w)` are lifted by a 3×3 convolution to
+    `2k·C` and `4k·C` channels and read as `2k` and `4k` kernels of `C` channels
+    each (`kernels`); the search features `x (N, Cin, H, W)` pass a 3×3 convolution
+    that keeps `C` channels; each kernel is slid over them (`correlate`), giving
+    `cls (N, 2k, S, S)` objectness logits and `loc (N, 4k, S, S)` box deltas, the
+    latter mixed by a 1×1 `adjust` convolution; `S = (H − 2) − (h − 2) + 1`.
+    Channel `a·C + c` of a lift is channel `c` of kernel `a`, as in the published
+    weights.
+    """
+
+    def __init__(
+        self, in_channels: int, channels: int = 256, num_anchors: int = 5
+    ) -> None:
+        super().__init__()
+        for name, value in [
+            ("in_channels", in_channels),
+            ("channels", channels),
+            ("num_anchors", num_anchors),
+        ]:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.channels, self.num_anchors = channels, num_anchors
+        k = num_anchors
+        self.template_cls = nn.Conv2d(in_channels, channels * 2 * k, kernel_size=3)
+        self.template_reg = nn.Conv2d(in_channels, channels * 4 * k, kernel_size=3)
+        self.search_cls = nn.Conv2d(in_channels, channels, kernel_size=3)
+        self.search_reg = nn.Conv2d(in_channels, channels, kernel_size=3)
+        self.adjust = nn.Conv2d(4 * k, 4 * k, kernel_size=1)
+
+    def kernels(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Template features `(N, Cin, h, w)` → kernels `(N, 2k, C, h−2, w−2)` and
+        `(N, 4k, C, h−2, w−2)`: computed once per target, reused for every frame."""
+        cls, reg = self.template_cls(z), self.template_reg(z)
+        n, _, h, w = cls.shape
+        c = self.channels
+        return cls.reshape(n, -1, c, h, w), reg.reshape(n, -1, c, h, w)
+
+    def correlate(
+        self, kernels: tuple[torch.Tensor, torch.Tensor], x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Slide the kernels (batch N or 1) over search features `x (N, Cin, H, W)`;
+        returns `(cls (N, 2k, S, S), loc (N, 4k, S, S))`."""
+        cls_kernel, reg_kernel = kernels
+        cls = _correlate_kernels(cls_kernel, self.search_cls(x))
+        loc = self.adjust(_correlate_kernels(reg_kernel, self.search_reg(x)))
+        return cls, loc
+
+    def forward(
+        self, z: torch.Tensor, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.correlate(self.kernels(z), x)
+
+
+def _correlate_kernels(kernels: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Each sample's `m` kernels `(N or 1, m, C, h, w)` over its features
+    `x (N, C, H, W)` in one grouped convolution (the batch folded into channels)
+    → `(N, m, S, S)`."""
+    if kernels.dim() != 5 or x.dim() != 4 or kernels.shape[2] != x.shape[1]:
+        raise ValueError(
+            f"kernels must be (N, m, C, h, w) and x (N, C, H, W) with the same C, got "
+            f"{tuple(kernels.shape)} and {tuple(x.shape)}"
+        )
+    n, c, height, width = x.shape
+    if kernels.shape[0] not in (1, n):
+        raise ValueError(
+            f"kernels must have batch 1 or the batch of x ({n}), got {kernels.shape[0]}"
+        )
+    kernels = kernels.expand(n, -1, -1, -1, -1)
+    m = kernels.shape[1]
+    flat = kernels.reshape(n * m, c, kernels.shape[3], kernels.shape[4])
+    out = torch.nn.functional.conv2d(x.reshape(1, n * c, height, width), flat, groups=n)
+    return out.reshape(n, m, out.shape[-2], out.shape[-1])
