@@ -28,6 +28,9 @@ from siamlab.device import amp_autocast, get_device
 from siamlab.progress import progress_bar
 
 
+_END = object()  # marks an exhausted iterator of batches
+
+
 class NonFiniteLossError(RuntimeError, ValueError):
     """Training diverged (the loss became NaN or infinite): a bad setting such as a too
     high learning rate, reported by the command line as an error rather than a bug."""
@@ -42,6 +45,8 @@ class History:
 
     def smoothed(self, window: int = 20) -> list[float]:
         """Running mean of the losses over `window` steps, for loss-curve figures."""
+        if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+            raise ValueError(f"window must be a positive integer, got {window!r}")
         out, total = [], 0.0
         for i, value in enumerate(self.losses):
             total += value
@@ -297,8 +302,9 @@ def fit(
     """
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
-    if checkpoint_every < 0:
-        raise ValueError(f"checkpoint_every must be >= 0, got {checkpoint_every}")
+    every = checkpoint_every
+    if not isinstance(every, int) or isinstance(every, bool) or every < 0:
+        raise ValueError(f"checkpoint_every must be an integer >= 0, got {every!r}")
     path = Path(checkpoint) if checkpoint is not None else None
     if path is not None and path.is_dir():  # found now, not after the training
         raise ValueError(f"checkpoint {str(path)!r} is a folder, expected a file")
@@ -319,8 +325,11 @@ def fit(
     bar = progress_bar(range(history.step, steps), enabled=progress and main_process,
                        initial=history.step, total=steps, desc=desc)
     for _ in bar:
+        batch = next(iterator, _END)
+        if batch is _END:
+            raise ValueError(f"batches ran out after {history.step} of {steps} steps")
         with amp_autocast(device, enabled=use_amp):
-            loss = loss_fn(train_model, next(iterator))
+            loss = loss_fn(train_model, batch)
         value = _mean_across_processes(loss)
         if not math.isfinite(value):
             raise NonFiniteLossError(

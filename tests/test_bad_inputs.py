@@ -190,7 +190,14 @@ CHECKPOINT_USES = [
     ("save over a folder", lambda t, s: save_checkpoint(t, s), "is a folder"),
     ("save below a file", lambda t, s: save_checkpoint(_bytes(t, b"x", "f") / "m.pt", s),
      "is a file"),
+    ("fit runs out of batches", lambda t, s: _fit_out_of_batches(), "batches ran out after 1 of 3"),
 ]
+
+
+def _fit_out_of_batches() -> None:
+    model = torch.nn.Linear(2, 1)
+    fit(model, torch.optim.SGD(model.parameters(), lr=0.1), iter([torch.zeros(2)]),
+        lambda m, b: m(b).sum(), 3, progress=False)
 
 
 @pytest.mark.parametrize("use, message", [c[1:] for c in CHECKPOINT_USES],
@@ -357,6 +364,8 @@ PARAMETERS = [
     ("SiamFC device unknown", lambda: SiamFCTracker(SiamFCNet(SiamFCConfig.tiny()), device="gpu"),
      "device must be one of"),
     ("registry device unknown", lambda: make_tracker("siamfc", device="tpu"), "device must be one of"),
+    ("SiamFC with_params unknown field",
+     lambda: SiamFCTracker(SiamFCNet(SiamFCConfig.tiny())).with_params(speed=2), r"unknown .*\['speed'\]"),
     ("registry device for a CPU-only tracker", lambda: make_tracker("ncc", device="cpu"),
      "does not take the argument"),
 ]

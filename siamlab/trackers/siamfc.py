@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from numpy.typing import ArrayLike
 
-from siamlab.boxes import as_boxes, clip_to_frame
+from siamlab.boxes import clip_to_frame
 from siamlab.crops import context_size, exemplar_crop, scale_pyramid, to_tensor
 from siamlab.nn.models import SiamFCConfig, SiamFCNet, load_siamfc
 from siamlab.device import get_device
@@ -182,7 +182,7 @@ class SiamFCTracker:
         if box is None:
             center, target_size = self.center, self.target_size
         else:
-            b = as_boxes(box, "box", positive=True).reshape(4)
+            _, b = check_init(image, box)
             center, target_size = b[:2] + b[2:] / 2, b[2:]
         crops, raw = searched if searched is not None else self.responses(image, center, target_size, params)
         return locate(raw, crops, params, center, target_size, self.search_side(target_size),
@@ -202,6 +202,9 @@ class SiamFCTracker:
 
     def with_params(self, **changes: object) -> "SiamFCTracker":
         """A tracker sharing this one's network with some parameters changed (for ablations)."""
+        unknown = sorted(set(changes) - set(SiamFCParams.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"unknown SiamFCParams field(s) {unknown}")
         return SiamFCTracker(self.model, replace(self.params, **changes), name=self.name)
 
 
