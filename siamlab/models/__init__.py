@@ -1,0 +1,6 @@
+"""Whole models, a family a module: each with its `Config` presets, network, loss,
+training function and the importer of the weights its papers' releases published.
+
+- `siamlab.models.siamrpn`: SiamRPN (Li et al. 2018), the up-channel RPN on AlexNet,
+  and the DaSiamRPN release's weights (Zhu et al. 2018).
+"""

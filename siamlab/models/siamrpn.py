@@ -1,0 +1,511 @@
+"""SiamRPN (Li et al. 2018): a Siamese network whose template becomes a region proposal
+network.
+
+The exemplar's features, lifted by `UpChannelRPN` into `2k` classification and `4k`
+regression kernels, are correlated with the search features: every anchor of chapter 3
+gets an objectness score and box deltas, so the tracker regresses the box instead of
+searching scales. The sizes live in `SiamRPNConfig` (presets `tiny` for a CPU and
+`paper` for the published network); `SiamRPNNet` computes the kernels once
+(`template`) and reuses them (`track`); `train_siamrpn` trains it on pairs labelled with
+`siamlab.anchors.assign_targets` through `siamlab.train.fit`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from siamlab.anchors import (
+    SIAMRPN_RATIOS,
+    SIAMRPN_SCALES,
+    anchor_grid,
+    anchor_shapes,
+    assign_targets,
+    per_anchor,
+)
+from siamlab.crops import context_size, crop_square, search_side
+from siamlab.datasets.pairs import PairSampler
+from siamlab.nn.backbones import AlexNet
+from siamlab.nn.heads import UpChannelRPN
+from siamlab.shipped import shipped_weights
+
+#: The checkpoint of `siamlab train siamrpn --preset tiny` shipped with the book.
+DEFAULT_SIAMRPN_WEIGHTS = shipped_weights("siamrpn_tiny.pt")  # package data
+
+
+@dataclass(frozen=True)
+class SiamRPNConfig:
+    """Sizes of a SiamRPN network and of its training targets.
+
+    - `exemplar_size`, `search_size`: input sides (paper: 127 and 255; the DaSiamRPN
+      release: 271);
+    - `width`, `groups`: the AlexNet backbone's channel multiplier and grouped
+      convolutions (paper: 1.0 and 1);
+    - `channels`: C, the channels of each correlation kernel (paper: 256);
+    - `ratios`, `scales`: the anchors, `k = len(ratios)·len(scales)` (paper: 5 × 1);
+    - `context`: context margin of the crops (0.5);
+    - `positive`, `negative`, `num_positive`, `num_total`: anchor labels (IoU > 0.6,
+      < 0.3, at most 16 positives of 64 sampled anchors a pair);
+    - `reg_weight`: λ of `loss = classification + λ · regression`.
+    """
+
+    exemplar_size: int = 127
+    search_size: int = 255
+    width: float = 1.0
+    groups: int = 1
+    channels: int = 256
+    ratios: tuple[float, ...] = SIAMRPN_RATIOS
+    scales: tuple[float, ...] = SIAMRPN_SCALES
+    context: float = 0.5
+    positive: float = 0.6
+    negative: float = 0.3
+    num_positive: int = 16
+    num_total: int = 64
+    reg_weight: float = 1.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ratios", tuple(float(r) for r in self.ratios))
+        object.__setattr__(self, "scales", tuple(float(s) for s in self.scales))
+        for name in ("exemplar_size", "search_size", "groups", "channels"):
+            _check_positive_int(name, getattr(self, name))
+        for name in ("num_positive", "num_total"):
+            _check_positive_int(name, getattr(self, name))
+        if self.search_size < self.exemplar_size:
+            raise ValueError(
+                f"search_size ({self.search_size}) must be >= exemplar_size "
+                f"({self.exemplar_size})"
+            )
+        for name in ("width", "context", "reg_weight", "positive", "negative"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"{name} must be a number, got {value!r}")
+            if not (math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+        if not self.width > 0 or not 0 <= self.negative <= self.positive <= 1:
+            raise ValueError(
+                f"need width > 0 and 0 <= negative <= positive <= 1, got width="
+                f"{self.width}, negative={self.negative}, positive={self.positive}"
+            )
+        anchor_shapes(self.total_stride, self.ratios, self.scales)  # checks them
+        if AlexNet(0.0625, groups=1).feature_size(self.exemplar_size) < 3:
+            raise ValueError(
+                f"exemplar_size {self.exemplar_size} leaves no kernel (need >= 103)"
+            )
+
+    @classmethod
+    def paper(cls) -> "SiamRPNConfig":
+        """SiamRPN as published: 127 / 255 inputs, AlexNet, C = 256, 5 anchors."""
+        return cls()
+
+    @classmethod
+    def tiny(cls) -> "SiamRPNConfig":
+        """The CPU preset: the paper's geometry with a quarter of the channels (C = 64)
+        and SiamFC-tiny's grouped backbone, so that it can start from that network."""
+        return cls(width=0.25, groups=2, channels=64)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "SiamRPNConfig":
+        """Rebuild a config stored with `config_dict`; every field and no other key."""
+        if not isinstance(values, dict):
+            raise ValueError(
+                f"a SiamRPNConfig must be stored as a dict of its fields, got "
+                f"{type(values).__name__}"
+            )
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(map(str, set(values) - names))
+        missing = sorted(names - set(values))
+        if unknown or missing:
+            raise ValueError(
+                f"SiamRPNConfig fields do not match: unknown {unknown}, "
+                f"missing {missing}"
+            )
+        return cls(**values)
+
+    @property
+    def total_stride(self) -> int:
+        return 8
+
+    @property
+    def num_anchors(self) -> int:
+        return len(self.ratios) * len(self.scales)
+
+    @property
+    def score_size(self) -> int:
+        """Side of the score maps for `search_size` (see `score_size_for`)."""
+        return self.score_size_for(self.search_size)
+
+    def score_size_for(self, search_size: int) -> int:
+        """Score-map side for a search crop of `search_size`: search features minus
+        exemplar features plus one (both lose 2 in the head's 3×3 convolutions)."""
+        backbone = AlexNet(0.0625, groups=1)
+        size = backbone.feature_size(search_size)
+        return size - backbone.feature_size(self.exemplar_size) + 1
+
+    def anchors(self, search_size: int | None = None) -> np.ndarray:
+        """The anchors of the score map, cxcywh relative to the crop centre,
+        `(k·S·S, 4)` in anchor-major order (chapter 3's `anchor_grid`)."""
+        size = self.score_size_for(search_size or self.search_size)
+        shapes = anchor_shapes(self.total_stride, self.ratios, self.scales)
+        return anchor_grid(size, self.total_stride, shapes)
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def config_dict(config: SiamRPNConfig) -> dict[str, Any]:
+    """The config as a plain dict, the form stored in checkpoints."""
+    return asdict(config)
+
+
+class SiamRPNNet(nn.Module):
+    """SiamRPN: AlexNet φ (with batch norm after its last convolution, as in the
+    published networks) shared by both branches, and an `UpChannelRPN` head.
+
+    `forward(z (N, 3, e, e), x (N, 3, s, s))`, pixel values 0-255 RGB, returns the raw
+    head outputs `cls (N, 2k, S, S)` and `loc (N, 4k, S, S)`. For tracking,
+    `template(z)` computes the kernels once and `track(x)` reuses them.
+    """
+
+    def __init__(self, config: SiamRPNConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or SiamRPNConfig.paper()
+        self.backbone = AlexNet(self.config.width, groups=self.config.groups)
+        self.neck = nn.BatchNorm2d(self.backbone.out_channels)
+        self.head = UpChannelRPN(
+            self.backbone.out_channels, self.config.channels, self.config.num_anchors
+        )
+        self.kernels: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.frozen_stages = 0
+        for lift in (self.head.template_cls, self.head.template_reg):
+            # small kernels: a correlation sums C·h·w products, and logits of ±20 at
+            # the start of training would saturate the loss
+            nn.init.normal_(lift.weight, std=0.001)
+
+    def freeze(self, stages: int) -> None:
+        """Keep the first `stages` (0-5) backbone stages fixed: no gradients, and their
+        batch norms in eval mode even while training (fine-tuning a pre-trained
+        backbone, as SiamRPN does; it also makes a CPU step cheaper)."""
+        if (
+            isinstance(stages, bool)
+            or not isinstance(stages, int)
+            or not 0 <= stages <= 5
+        ):
+            raise ValueError(f"stages must be an integer in 0 … 5, got {stages!r}")
+        self.frozen_stages = stages
+        for index, stage in enumerate(self._stages()):
+            stage.requires_grad_(index >= stages)
+        self.train(self.training)
+
+    def _stages(self) -> list[nn.Module]:
+        b = self.backbone
+        return [b.conv1, b.conv2, b.conv3, b.conv4, b.conv5]
+
+    def train(self, mode: bool = True) -> "SiamRPNNet":
+        super().train(mode)
+        for stage in self._stages()[: self.frozen_stages]:
+            stage.eval()
+        return self
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """φ: `(N, 3, H, W)` images (0-255) → `(N, C5, H', W')` features."""
+        return self.neck(self.backbone(images))
+
+    def template(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Compute and keep the kernels of exemplar crops `z (N, 3, e, e)`."""
+        self.kernels = self.head.kernels(self.features(z))
+        return self.kernels
+
+    def track(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(cls, loc)` of search crops `x (N, 3, s, s)` against the kept kernels."""
+        if self.kernels is None:
+            raise ValueError("call template(z) before track(x)")
+        return self.head.correlate(self.kernels, self.features(x))
+
+    def forward(
+        self, z: torch.Tensor, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.head(self.features(z), self.features(x))
+
+
+# --- Training pairs with anchor targets -----------------------------------------------
+
+
+@dataclass
+class RPNBatch:
+    """A batch of training pairs with their anchor targets (`A = k·S·S` anchors).
+
+    `exemplar (N, 3, e, e)`, `search (N, 3, s, s)` float32 0-255; `boxes (N, 4)` the
+    target in the search crop, cxcywh relative to its centre; `labels (N, A)` int64
+    (1, 0, −1 ignored); `deltas (N, A, 4)` and `weights (N, A)` float32 (see
+    `siamlab.anchors.AnchorTargets`).
+    """
+
+    exemplar: torch.Tensor
+    search: torch.Tensor
+    boxes: torch.Tensor
+    labels: torch.Tensor
+    deltas: torch.Tensor
+    weights: torch.Tensor
+
+
+class RPNPairSampler(PairSampler):
+    """`PairSampler` that also reports the target's box in the search crop and labels
+    the anchors of `config` against it.
+
+    The search square is shifted by up to `max_shift` crop pixels (the target is not
+    always centred, so the network learns to place boxes anywhere on the map) and its
+    side stretched by up to `stretch` (the regression sees targets of many sizes).
+    """
+
+    def __init__(self, sequences, config: SiamRPNConfig, **options: Any) -> None:
+        options.setdefault("max_shift", 32.0)
+        options.setdefault("stretch", 0.2)
+        super().__init__(
+            sequences,
+            config.exemplar_size,
+            config.search_size,
+            context=config.context,
+            **options,
+        )
+        self.config = config
+        self.anchors = config.anchors()
+
+    def sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One pair: `uint8` exemplar and search crops and the target's cxcywh box in
+        the search crop relative to its centre."""
+        seq, i, j = self.frame_indices()
+        boxes = self.sequences[seq].boxes
+        (x, y, w, h), (x2, y2, w2, h2) = boxes[i], boxes[j]
+        side = context_size(w, h, self.context)
+        exemplar = crop_square(
+            self._frame(seq, i), (x + w / 2, y + h / 2), side, self.exemplar_size
+        )
+        side = search_side(boxes[j], self.exemplar_size, self.search_size, self.context)
+        side *= self.rng.uniform(1 - self.stretch, 1 + self.stretch)
+        shift = self.rng.uniform(-self.max_shift, self.max_shift, size=2)  # crop pixels
+        center = np.array([x2 + w2 / 2, y2 + h2 / 2]) + shift * side / self.search_size
+        search = crop_square(self._frame(seq, j), center, side, self.search_size)
+        size = np.array([w2, h2]) * self.search_size / side
+        box = np.concatenate([-shift, size])
+        if self.flip and self.rng.random() < 0.5:
+            exemplar, search = exemplar[:, ::-1], search[:, ::-1]
+            box[0] = -box[0]
+        return self._jitter(exemplar), self._jitter(search), box
+
+    def batch(self, batch_size: int) -> RPNBatch:
+        """`batch_size` pairs with anchor targets (see `RPNBatch`)."""
+        _check_positive_int("batch_size", batch_size)
+        exemplars, searches, boxes = zip(*(self.sample() for _ in range(batch_size)))
+        boxes = np.stack(boxes)
+        c = self.config
+        targets = assign_targets(
+            self.anchors, boxes, c.positive, c.negative, c.num_positive, c.num_total,
+            rng=self.rng,
+        )  # fmt: skip
+
+        def images(crops: tuple[np.ndarray, ...]) -> torch.Tensor:
+            return torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float()
+
+        return RPNBatch(
+            images(exemplars),
+            images(searches),
+            torch.from_numpy(boxes).float(),
+            torch.from_numpy(targets.labels),
+            torch.from_numpy(targets.deltas),
+            torch.from_numpy(targets.weights),
+        )
+
+    def batches(self, batch_size: int) -> Iterator[RPNBatch]:  # type: ignore[override]
+        """An endless stream of batches, for `siamlab.train.fit`."""
+        while True:
+            yield self.batch(batch_size)
+
+
+def siamrpn_loss(model: nn.Module, batch: RPNBatch) -> torch.Tensor:
+    """`classification + λ · regression` of one `RPNBatch` (chapter 3's losses): the
+    balanced cross-entropy of the sampled anchors and the smooth-L1 loss of the deltas
+    on the positive ones, `λ = config.reg_weight`."""
+    from siamlab.losses import rpn_classification_loss, smooth_l1_loss
+
+    device = next(model.parameters()).device
+    cls, loc = model(batch.exemplar.to(device), batch.search.to(device))
+    logits, deltas = per_anchor(cls, 2), per_anchor(loc, 4)
+    core = model.module if hasattr(model, "module") else model  # DDP wraps the model
+    classification = rpn_classification_loss(logits, batch.labels.to(device))
+    regression = smooth_l1_loss(deltas, batch.deltas, batch.weights.to(device))
+    return classification + core.config.reg_weight * regression
+
+
+# --- Training ------------------------------------------------------------------------
+
+
+def _check_training_args(
+    steps: int, batch_size: int, lr: float, final_lr: float
+) -> None:
+    """`ValueError` naming the first training argument out of range."""
+    _check_positive_int("steps", steps)
+    _check_positive_int("batch_size", batch_size)
+    for name, value in (("lr", lr), ("final_lr", final_lr)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be positive and finite, got {value}")
+
+
+def init_from_siamfc(model: SiamRPNNet, path: str | os.PathLike | None = None) -> None:
+    """Copy a SiamFC checkpoint's backbone into `model.backbone` (default: the shipped
+    SiamFC-tiny). SiamRPN starts from a pre-trained AlexNet (ImageNet in the paper);
+    here the backbone chapter 2 trained plays that part. `ValueError` if the two
+    backbones differ in shape (another width or grouping)."""
+    from siamlab.nn.models import load_siamfc
+
+    source = load_siamfc(path).backbone.state_dict()
+    try:
+        model.backbone.load_state_dict(source)
+    except RuntimeError as error:
+        detail = " ".join(str(error).split())[:300]
+        raise ValueError(
+            f"the SiamFC backbone {str(path or 'siamfc_tiny.pt')!r} does not fit this "
+            f"SiamRPN's backbone (width {model.config.width}, groups "
+            f"{model.config.groups}): {detail}"
+        ) from error
+
+
+#: Learning-rate factor of the template lifts under Adam (see `_parameter_groups`).
+LIFT_LR_FACTOR = 0.01
+
+
+def _parameter_groups(model: SiamRPNNet, lr: float) -> list[dict[str, Any]]:
+    """The trainable parameters, the template lifts at `lr · LIFT_LR_FACTOR`.
+
+    Adam moves every weight by about `lr` per step whatever its gradient; a lift's
+    weights enter each logit through a correlation of `C·h·w` products, each of a
+    `Cin·3·3` sum, so one such step of all of them together changes the logits by tens
+    and the loss explodes. A hundredth of the rate keeps that change below one.
+    """
+    lifts = [model.head.template_cls, model.head.template_reg]
+    lifted = {id(p) for m in lifts for p in m.parameters()}
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    return [
+        {"params": [p for p in trainable if id(p) not in lifted], "lr": lr},
+        {
+            "params": [p for p in trainable if id(p) in lifted],
+            "lr": lr * LIFT_LR_FACTOR,
+        },
+    ]
+
+
+def train_siamrpn(
+    config: SiamRPNConfig,
+    sequences: list,
+    steps: int,
+    *,
+    batch_size: int = 16,
+    lr: float = 1e-3,
+    final_lr: float = 1e-4,
+    max_gap: int = 100,
+    seed: int = 0,
+    checkpoint: str | os.PathLike | None = None,
+    resume: bool = False,
+    model: SiamRPNNet | None = None,
+    pretrained: str | os.PathLike | bool | None = None,
+    frozen_stages: int = 0,
+    progress: bool = True,
+    device: torch.device | str | None = None,
+) -> tuple[SiamRPNNet, Any]:
+    """Train SiamRPN on anchor-labelled pairs with `siamlab.train.fit`; returns
+    `(model, history)`.
+
+    Adam with the learning rate decaying exponentially from `lr` to `final_lr`.
+    `pretrained`: a SiamFC checkpoint whose backbone starts the training (`True`: the
+    shipped SiamFC-tiny; see `init_from_siamfc`); `frozen_stages`: how many of its
+    first stages stay fixed (`SiamRPNNet.freeze`). The checkpoint stores the config, so
+    `load_siamrpn` rebuilds the model; a resumed run draws its later pairs from `seed`
+    and the step it resumes at.
+    """
+    from siamlab.device import get_device, seed_everything
+    from siamlab.train import check_config, fit, load_checkpoint
+
+    _check_training_args(steps, batch_size, lr, final_lr)
+    target = get_device(device)
+    start = 0
+    if resume and checkpoint is not None and Path(checkpoint).exists():
+        state = load_checkpoint(checkpoint)
+        check_config(state, config_dict(config), checkpoint)
+        start = int(state.get("step", 0))
+    seed_everything(seed)
+    if model is None:
+        model = SiamRPNNet(config)
+        if pretrained is not None and pretrained is not False:
+            init_from_siamfc(model, None if pretrained is True else pretrained)
+    model.freeze(frozen_stages)
+    model = model.to(target)
+    optimizer = torch.optim.Adam(_parameter_groups(model, lr), lr=lr)
+    scheduler = torch.optim.lr_scheduler.ExponentialLR(
+        optimizer, gamma=(final_lr / lr) ** (1 / steps)
+    )
+    sampler = RPNPairSampler(sequences, config, max_gap=max_gap, seed=seed + start)
+    history = fit(
+        model,
+        optimizer,
+        sampler.batches(batch_size),
+        siamrpn_loss,
+        steps,
+        scheduler=scheduler,
+        checkpoint=checkpoint,
+        checkpoint_every=50 if checkpoint else 0,
+        resume=resume,
+        extra_state={"config": config_dict(config)},
+        progress=progress,
+        desc="SiamRPN",
+    )
+    return model, history
+
+
+def train_from_args(args: Any) -> int:
+    """`siamlab train siamrpn`: train the `--preset` (tiny: from SiamFC-tiny's backbone
+    with its first three stages fixed; paper: from scratch) on `--dataset` and write
+    the checkpoint to `--out`."""
+    import time
+
+    from siamlab.datasets import load_dataset
+
+    presets = {"tiny": SiamRPNConfig.tiny, "paper": SiamRPNConfig.paper}
+    if args.preset not in presets:
+        raise ValueError(
+            f"--preset must be one of {sorted(presets)} for siamrpn, "
+            f"got {args.preset!r}"
+        )
+    tiny = args.preset == "tiny"
+    sequences = load_dataset(args.dataset, args.max_sequences)
+    start = time.perf_counter()
+    _, history = train_siamrpn(
+        presets[args.preset](),
+        sequences,
+        args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        final_lr=args.lr / 10,
+        seed=args.seed,
+        checkpoint=args.out,
+        resume=args.resume,
+        pretrained=True if tiny else None,
+        frozen_stages=3 if tiny else 0,
+        device=args.device,
+    )
+    tail = history.losses[-min(50, len(history.losses)) :] or [float("nan")]
+    print(
+        f"trained siamrpn ({args.preset}) to step {history.step} in "
+        f"{time.perf_counter() - start:.0f} s; mean loss of the last {len(tail)} steps "
+        f"{sum(tail) / len(tail):.4f}; wrote {args.out}"
+    )
+    return 0
