@@ -185,6 +185,7 @@ class SiamRPNNet(nn.Module):
         )
         self.kernels: tuple[torch.Tensor, torch.Tensor] | None = None
         self.frozen_stages = 0
+        self.release: str | None = None  # set by `import_published`
         for lift in (self.head.template_cls, self.head.template_reg):
             # small kernels: a correlation sums C·h·w products, and logits of ±20 at
             # the start of training would saturate the loss
@@ -509,3 +510,153 @@ def train_from_args(args: Any) -> int:
         f"{sum(tail) / len(tail):.4f}; wrote {args.out}"
     )
     return 0
+
+
+# --- Loading: siamlab checkpoints and the DaSiamRPN release ---------------------------
+
+#: The published modules of the DaSiamRPN release (Zhu et al. 2018) and where they go:
+#: `featureExtract` is AlexNet with batch norm (conv, BN, max-pool, ReLU; the last
+#: convolution followed by BN only), `conv_cls1` / `conv_r1` lift the template,
+#: `conv_cls2` / `conv_r2` adapt the search features, `regress_adjust` is the 1×1.
+PUBLISHED_MODULES: dict[str, str] = {
+    "featureExtract.0": "backbone.conv1.0",
+    "featureExtract.1": "backbone.conv1.1",
+    "featureExtract.4": "backbone.conv2.0",
+    "featureExtract.5": "backbone.conv2.1",
+    "featureExtract.8": "backbone.conv3.0",
+    "featureExtract.9": "backbone.conv3.1",
+    "featureExtract.11": "backbone.conv4.0",
+    "featureExtract.12": "backbone.conv4.1",
+    "featureExtract.14": "backbone.conv5.0",
+    "featureExtract.15": "neck",
+    "conv_cls1": "head.template_cls",
+    "conv_r1": "head.template_reg",
+    "conv_cls2": "head.search_cls",
+    "conv_r2": "head.search_reg",
+    "regress_adjust": "head.adjust",
+}
+
+#: The three published files: `SiamRPNvot.model` and `SiamRPNotb.model` (AlexNet
+#: 96-256-384-384-256, C = 256) and `SiamRPNBIG.model` (every width doubled, C = 512);
+#: all take 127-pixel exemplars and 271-pixel search regions.
+PUBLISHED_RELEASES: dict[str, dict[str, float]] = {
+    "vot": {"width": 1.0, "channels": 256},
+    "otb": {"width": 1.0, "channels": 256},
+    "big": {"width": 2.0, "channels": 512},
+}
+
+
+def is_published_state(state: dict[str, Any]) -> bool:
+    """True for a state dict with the DaSiamRPN release's key names."""
+    return any(str(key).startswith("featureExtract.") for key in state)
+
+
+def published_config(state: dict[str, Any], path: str = "<state>") -> SiamRPNConfig:
+    """The `SiamRPNConfig` of a release state dict, read from its first convolution's
+    width (96 or 192 filters) and the search adapter's C (256 or 512)."""
+    for key in ("featureExtract.0.weight", "conv_cls2.weight"):
+        if key not in state or getattr(state[key], "ndim", 0) != 4:
+            raise ValueError(f"weights {path!r}: missing the 4-D tensor {key!r}")
+    width = state["featureExtract.0.weight"].shape[0] / 96
+    channels = int(state["conv_cls2.weight"].shape[0])
+    return SiamRPNConfig(search_size=271, width=width, groups=1, channels=channels)
+
+
+def _release_name(path: str, config: SiamRPNConfig) -> str:
+    """'vot', 'otb' or 'big' from the file name (the vot and otb files share one
+    layout); a file of another name: 'big' for C = 512, else 'otb'."""
+    name = Path(path).name.lower()
+    for release in ("big", "vot", "otb"):
+        if release in name:
+            return release
+    return "big" if config.channels == 512 else "otb"
+
+
+def import_published(state: dict[str, Any], path: str = "<state>") -> SiamRPNNet:
+    """A `SiamRPNNet` holding a DaSiamRPN release state dict (see `PUBLISHED_MODULES`).
+
+    The release's networks read BGR pixels 0-255; siamlab's read RGB and divide by
+    255, so the first convolution's input channels are reversed and its weights
+    multiplied by 255: siamlab's RGB frame then gives the release's outputs on the BGR
+    frame. `ValueError` names a missing, unexpected or misshapen key. The network's
+    `release` attribute says which tracker settings go with it.
+    """
+    config = published_config(state, path)
+    model = SiamRPNNet(config)
+    target = model.state_dict()
+    converted: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        module, _, leaf = str(key).rpartition(".")
+        if module not in PUBLISHED_MODULES:
+            raise ValueError(f"weights {path!r}: unexpected key {key!r}")
+        name = f"{PUBLISHED_MODULES[module]}.{leaf}"
+        if name not in target:
+            raise ValueError(f"weights {path!r}: unexpected key {key!r}")
+        if tuple(value.shape) != tuple(target[name].shape):
+            raise ValueError(
+                f"weights {path!r}: {key!r} has shape {tuple(value.shape)}, the layout "
+                f"of this release needs {tuple(target[name].shape)}"
+            )
+        converted[name] = value.detach().to(target[name].dtype)
+    first = "backbone.conv1.0.weight"
+    if first in converted:
+        converted[first] = converted[first].flip(1) * 255.0  # BGR → RGB, 0-255 → 0-1
+    for name in target:
+        if name not in converted and not name.endswith("num_batches_tracked"):
+            published = _published_key(name)
+            raise ValueError(f"weights {path!r}: missing key {published!r}")
+    model.load_state_dict(converted, strict=False)
+    model.release = _release_name(path, config)
+    return model.eval()
+
+
+def _published_key(name: str) -> str:
+    """The release's key of siamlab's parameter `name`."""
+    module, _, leaf = name.rpartition(".")
+    for published, ours in PUBLISHED_MODULES.items():
+        if ours == module:
+            return f"{published}.{leaf}"
+    return name
+
+
+def load_siamrpn(
+    path: str | os.PathLike | None = None,
+    map_location: str | torch.device | None = "cpu",
+) -> SiamRPNNet:
+    """A `SiamRPNNet` in eval mode from a checkpoint of `siamlab train siamrpn`
+    (default: the shipped tiny one) or from a DaSiamRPN release file
+    (`SiamRPNvot.model`, `SiamRPNotb.model`, `SiamRPNBIG.model`), recognised by its
+    keys.
+
+    Files are read with `torch.load(weights_only=True)`
+    (`siamlab.train.load_checkpoint`).
+    `FileNotFoundError` for a missing path; `ValueError` naming the path otherwise.
+    """
+    from siamlab.device import get_device
+    from siamlab.train import load_checkpoint
+
+    path = DEFAULT_SIAMRPN_WEIGHTS if path is None else Path(path)
+    device = get_device(map_location)
+    state = load_checkpoint(path, map_location=device)
+    if is_published_state(state):
+        return import_published(state, str(path)).to(device)
+    if "config" not in state or not isinstance(state.get("model"), dict):
+        raise ValueError(
+            f"checkpoint {str(path)!r} is neither a SiamRPN checkpoint (a 'config' "
+            f"and a 'model' state dict) nor a DaSiamRPN release file "
+            f"(featureExtract.* keys); "
+            f"it holds {sorted(map(str, state))[:8]}"
+        )
+    try:
+        model = SiamRPNNet(SiamRPNConfig.from_dict(state["config"]))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"checkpoint {str(path)!r}: bad config: {error}") from error
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, TypeError, KeyError) as error:
+        detail = " ".join(str(error).split())[:300]
+        raise ValueError(
+            f"checkpoint {str(path)!r} holds weights of another model or preset than "
+            f"its config ({detail})"
+        ) from error
+    return model.to(device).eval()

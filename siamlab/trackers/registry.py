@@ -28,6 +28,16 @@ def _siamfc(weights: str | None = None, device: str | None = None) -> Tracker:
 
 TRACKERS["siamfc"] = _siamfc
 
+def _siamrpn(weights: str | None = None, device: str | None = None) -> Tracker:
+    """SiamRPN (chapter 4) with the shipped tiny checkpoint, or `weights`: a siamlab
+    checkpoint or a DaSiamRPN release file (with that release's settings)."""
+    from siamlab.trackers.siamrpn import SiamRPNTracker
+
+    return SiamRPNTracker(weights=weights, device=device)
+
+
+TRACKERS["siamrpn"] = _siamrpn
+
 
 def _accepted(factory: Callable[..., Any]) -> set[str] | None:
     """Keyword names `factory` accepts, or None if it takes `**kwargs`."""
