@@ -28,6 +28,27 @@ def test_faster_rcnn_has_nine_shapes_with_areas_near_128_256_512_squared():
     np.testing.assert_allclose(sides, [[128, 256, 512]] * 3, rtol=0.04)
 
 
+def test_faster_rcnn_rounding_gives_the_reference_anchors():
+    # py-faster-rcnn's generate_anchors: widths and heights rounded to whole pixels.
+    shapes = anchors.anchor_shapes(
+        16, anchors.FASTER_RCNN_RATIOS, anchors.FASTER_RCNN_SCALES, rounding="round"
+    )
+    expected = [[184, 96], [368, 192], [736, 384], [128, 128], [256, 256], [512, 512]]
+    expected += [[88, 176], [176, 352], [352, 704]]
+    np.testing.assert_array_equal(shapes, expected)
+
+
+def test_truncation_and_rounding_differ_only_where_the_fraction_is_large():
+    kwargs = dict(stride=16, ratios=(0.5,), scales=(1.0,))
+    np.testing.assert_array_equal(anchors.anchor_shapes(**kwargs), [[22, 11]])
+    np.testing.assert_array_equal(anchors.anchor_shapes(**kwargs, rounding="round"), [[23, 12]])
+
+
+def test_unknown_rounding_raises_value_error():
+    with pytest.raises(ValueError, match="rounding"):
+        anchors.anchor_shapes(rounding="ceil")
+
+
 def test_shapes_are_ratio_major_over_scales():
     shapes = anchors.anchor_shapes(8, (1.0, 2.0), (1.0, 2.0))
     np.testing.assert_array_equal(shapes, [[8, 8], [16, 16], [5, 10], [10, 20]])

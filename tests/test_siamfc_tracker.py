@@ -81,7 +81,16 @@ def test_cosine_window_sums_to_one_and_peaks_at_the_centre():
 
 def test_params_scales_are_symmetric_powers_of_the_step():
     np.testing.assert_allclose(SiamFCParams().scales, [1 / 1.0375, 1, 1.0375])
-    np.testing.assert_allclose(SiamFCParams.five_scales().scales, 1.025 ** np.arange(-2, 3))
+    five = SiamFCParams.five_scales().scales
+    np.testing.assert_allclose(five, 1.0255 ** np.arange(-2, 3))
+
+
+def test_five_scales_is_the_authors_siamfc_5s_parameter_file():
+    params = SiamFCParams.five_scales()
+    released = (5, 1.0255, 0.962, 0.34, 0.168)  # siamese-fc, tracking/params-5s.txt
+    fields = ("num_scales", "scale_step", "scale_penalty", "scale_damping")
+    fields += ("window_influence",)
+    assert tuple(getattr(params, name) for name in fields) == released
 
 
 def test_shipped_tracker_finds_a_pasted_copy(shipped):

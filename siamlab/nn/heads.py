@@ -1,8 +1,11 @@
-"""Heads: what turns a pair of embeddings into the tracker's output (SiamFC, Bertinetto et al. 2016).
+"""Heads: what turns features into the network's output.
 
-The SiamFC head is the cross-correlation itself, `f(z, x) = s · (φ(z) ⋆ φ(x)) + b`, with a fixed
-output scale `s` that brings the raw correlations (sums over `C·h·w` products) into the range
-where the logistic loss trains well, and one learned bias `b`.
+The SiamFC head (Bertinetto et al. 2016) is the cross-correlation itself, `f(z, x) = s ·
+(φ(z) ⋆ φ(x)) + b`, with a fixed output scale `s` that brings the raw correlations (sums
+over `C·h·w` products) into the range where the logistic loss trains well, and one
+learned bias `b`. The region proposal head of Faster R-CNN (Ren et al. 2015), `RPNHead`,
+slides a 3×3 convolution over a feature map and feeds two sibling 1×1 convolutions: `2k`
+objectness logits and `4k` box offsets per position.
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from siamlab.nn.xcorr import xcorr_batched
 class SiamFCHead(nn.Module):
     """`response = out_scale · xcorr_batched(z, x) + bias`.
 
-    `z (N or 1, C, h, w)` exemplar features, `x (N, C, H, W)` search features →
-    `(N, 1, H - h + 1, W - w + 1)` score map (logits). `out_scale` is a constant (0.001 in the
+    `z (N or 1, C, h, w)` exemplar features, `x (N, C, H, W)` search features → `(N, 1,
+    H - h + 1, W - w + 1)` score map (logits). `out_scale` is a constant (0.001 in the
     authors' code for the full network); `bias` is learned, starting at 0.
     """
 
@@ -33,6 +36,35 @@ class SiamFCHead(nn.Module):
 
     def extra_repr(self) -> str:
         return f"out_scale={self.out_scale}"
+
+
+class RPNHead(nn.Module):
+    """Faster R-CNN's region proposal head: 3×3 conv + ReLU, two sibling 1×1 convs.
+
+    `features (N, C, S, S)` → `cls (N, 2k, S, S)` logits (background, object) and `reg
+    (N, 4k, S, S)` offsets `(dx, dy, dw, dh)`, for `k = num_anchors` anchors a position.
+    The 3×3 window is the "sliding window" of the paper (256 channels for ZF, 512 for
+    VGG); the 1×1 branches are a fully-connected layer applied at every position.
+    """
+
+    def __init__(
+        self, in_channels: int, num_anchors: int, mid_channels: int = 256
+    ) -> None:
+        super().__init__()
+        for name, value in [
+            ("in_channels", in_channels),
+            ("num_anchors", num_anchors),
+            ("mid_channels", mid_channels),
+        ]:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        self.window = nn.Conv2d(in_channels, mid_channels, kernel_size=3, padding=1)
+        self.cls = nn.Conv2d(mid_channels, 2 * num_anchors, kernel_size=1)
+        self.reg = nn.Conv2d(mid_channels, 4 * num_anchors, kernel_size=1)
+
+    def forward(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        hidden = torch.relu(self.window(features))
+        return self.cls(hidden), self.reg(hidden)
 
 
 class UpChannelRPN(nn.Module):

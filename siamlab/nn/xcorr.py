@@ -1,10 +1,11 @@
-"""Cross-correlation of embeddings: the similarity function of the fully-convolutional Siamese trackers.
+"""Cross-correlation of embeddings: the similarity function of the fully-convolutional
+Siamese trackers.
 
-SiamFC (Bertinetto et al. 2016) scores every translated window of the search image at once with
-`f(z, x) = φ(z) ⋆ φ(x) + b`: the exemplar's features are the kernel slid over the search features.
-Written per sample it is a loop of convolutions; written for a batch it is ONE grouped convolution
-(the batch folded into channels), and keeping the channels apart gives the depthwise form of
-SiamRPN++ (Li et al. 2019).
+SiamFC (Bertinetto et al. 2016) scores every translated window of the search image at
+once with `f(z, x) = φ(z) ⋆ φ(x) + b`: the exemplar's features are the kernel slid over
+the search features. Written per sample it is a loop of convolutions; written for a
+batch it is ONE grouped convolution (the batch folded into channels), and keeping the
+channels apart gives the depthwise form of SiamRPN++ (Li et al. 2019).
 """
 
 from __future__ import annotations
@@ -14,20 +15,31 @@ import torch.nn.functional as F
 
 
 def _check_pair(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Validate `(N or 1, C, h, w)` kernels against `(N, C, H, W)` search features; broadcast z."""
+    """Check kernels `(N or 1, C, h, w)` against search features `(N, C, H, W)`;
+    broadcast z."""
     if z.dim() != 4 or x.dim() != 4:
-        raise ValueError(f"z and x must be 4-D (N, C, H, W), got shapes {tuple(z.shape)} and {tuple(x.shape)}")
+        raise ValueError(
+            "z and x must be 4-D (N, C, H, W), "
+            f"got shapes {tuple(z.shape)} and {tuple(x.shape)}"
+        )
     if z.shape[1] != x.shape[1]:
-        raise ValueError(f"z and x must have the same channels, got {z.shape[1]} and {x.shape[1]}")
+        raise ValueError(
+            f"z and x must have the same channels, got {z.shape[1]} and {x.shape[1]}"
+        )
     if z.shape[0] not in (1, x.shape[0]):
-        raise ValueError(f"z must have batch 1 or the batch of x ({x.shape[0]}), got {z.shape[0]}")
+        raise ValueError(
+            f"z must have batch 1 or the batch of x ({x.shape[0]}), got {z.shape[0]}"
+        )
     if z.shape[2] > x.shape[2] or z.shape[3] > x.shape[3]:
-        raise ValueError(f"z {tuple(z.shape[2:])} must not be larger than x {tuple(x.shape[2:])}")
+        raise ValueError(
+            f"z {tuple(z.shape[2:])} must not be larger than x {tuple(x.shape[2:])}"
+        )
     return z.expand(x.shape[0], -1, -1, -1)
 
 
 def xcorr_loop(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """The definition: for each pair `i`, slide `z[i]` over `x[i]` summing over channels.
+    """The definition: for each pair `i`, slide `z[i]` over `x[i]` summing over
+    channels.
 
     `z (N, C, h, w)` (or batch 1, shared by every `x`), `x (N, C, H, W)` →
     `(N, 1, H - h + 1, W - w + 1)`. One convolution call per sample: clear but slow.
@@ -39,8 +51,9 @@ def xcorr_loop(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 def xcorr_batched(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """All pairs in one grouped convolution: the batch is folded into the channels.
 
-    `x` becomes one image with `N·C` channels and `z` `N` kernels of `C` channels with `groups=N`,
-    so kernel `i` only sees the channels of `x[i]`. Same shapes and values as `xcorr_loop`.
+    `x` becomes one image with `N·C` channels and `z` `N` kernels of `C` channels with
+    `groups=N`, so kernel `i` only sees the channels of `x[i]`. Same shapes and values
+    as `xcorr_loop`.
     """
     z = _check_pair(z, x)
     n, c, h, w = x.shape
@@ -49,12 +62,18 @@ def xcorr_batched(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def xcorr_depthwise(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """Channel by channel: each channel of `z[i]` is slid over the same channel of `x[i]`.
+    """Channel by channel: each channel of `z[i]` is slid over the same channel of
+    `x[i]`.
 
-    Returns `(N, C, H - h + 1, W - w + 1)`; summing over channels gives `xcorr_loop`. SiamRPN++
-    uses this lighter form so that a head can mix the `C` correlation maps afterwards.
+    Returns `(N, C, H - h + 1, W - w + 1)`; summing over channels gives `xcorr_loop`.
+    SiamRPN++ uses this lighter form so that a head can mix the `C` correlation maps
+    afterwards.
     """
     z = _check_pair(z, x)
     n, c, h, w = x.shape
-    out = F.conv2d(x.reshape(1, n * c, h, w), z.reshape(n * c, 1, z.shape[2], z.shape[3]), groups=n * c)
+    out = F.conv2d(
+        x.reshape(1, n * c, h, w),
+        z.reshape(n * c, 1, z.shape[2], z.shape[3]),
+        groups=n * c,
+    )
     return out.reshape(n, c, out.shape[-2], out.shape[-1])
