@@ -1,9 +1,9 @@
 """Where the computation runs, and how to make it repeatable.
 
-`get_device` picks the fastest available accelerator (CUDA, then Apple's MPS, then the CPU), so
-that the same chapter runs the small configuration on a laptop and the paper-sized one on a GPU.
-`seed_everything` seeds every random generator the library uses, so a chapter run twice on the
-CPU prints the same numbers.
+`get_device` picks the fastest available accelerator (CUDA, then Apple's MPS, then the
+CPU), so that the same chapter runs the small configuration on a laptop and the
+paper-sized one on a GPU. `seed_everything` seeds every random generator the library
+uses, so a chapter run twice on the CPU prints the same numbers.
 """
 
 from __future__ import annotations
@@ -31,10 +31,11 @@ def _available(kind: str) -> bool:
 def get_device(prefer: str | torch.device | None = None) -> torch.device:
     """The device to compute on.
 
-    With `prefer=None`, the first available of CUDA, MPS and the CPU. The environment variable
-    `SIAMLAB_DEVICE` (e.g. `cpu`) overrides the automatic choice. An explicit `prefer`
-    (`"cuda"`, `"cuda:1"`, `"mps"`, `"cpu"` or a `torch.device`) is returned as is if available and
-    raises `ValueError` otherwise, so that a request for a GPU never silently runs on the CPU.
+    With `prefer=None`, the first available of CUDA, MPS and the CPU. The environment
+    variable `SIAMLAB_DEVICE` (e.g. `cpu`) overrides the automatic choice. An explicit
+    `prefer` (`"cuda"`, `"cuda:1"`, `"mps"`, `"cpu"` or a `torch.device`) is returned as
+    is if available and raises `ValueError` otherwise, so that a request for a GPU never
+    silently runs on the CPU.
     """
     if prefer is None:
         prefer = os.environ.get("SIAMLAB_DEVICE") or None
@@ -53,7 +54,8 @@ def get_device(prefer: str | torch.device | None = None) -> torch.device:
         raise ValueError(f"device must be one of {_KNOWN_DEVICES}, got {prefer!r}")
     if not _available(device.type):
         raise ValueError(
-            f"device {str(prefer)!r} was requested but {device.type} is not available here"
+            f"device {str(prefer)!r} was requested but {device.type} is not available "
+            "here"
         )
     if device.type == "cuda" and device.index is not None:
         if device.index >= torch.cuda.device_count():
@@ -67,7 +69,8 @@ def get_device(prefer: str | torch.device | None = None) -> torch.device:
 def seed_everything(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's generators (all devices) with `seed`.
 
-    Also asks PyTorch for deterministic cuDNN kernels, so CUDA runs repeat too (at some speed cost).
+    Also asks PyTorch for deterministic cuDNN kernels, so CUDA runs repeat too (at some
+    speed cost).
     """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
@@ -85,8 +88,8 @@ def seed_everything(seed: int) -> None:
 def amp_autocast(device: torch.device, enabled: bool = True) -> Iterator[None]:
     """Mixed precision (float16 autocast) on CUDA; a no-op on every other device.
 
-    On the CPU, autocast to bfloat16 is slower than float32 for these small networks, so the
-    library keeps float32 there.
+    On the CPU, autocast to bfloat16 is slower than float32 for these small networks, so
+    the library keeps float32 there.
     """
     if enabled and torch.device(device).type == "cuda":
         with torch.autocast(device_type="cuda", dtype=torch.float16):

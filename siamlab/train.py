@@ -1,11 +1,13 @@
-"""The training loop shared by every chapter: seeded, with a progress bar, atomic checkpoints and resume.
+"""The training loop shared by every chapter: seeded, with a progress bar, atomic
+checkpoints and resume.
 
 The same loop scales out: under `torchrun --nproc_per_node=N` it trains with PyTorch's
 DistributedDataParallel (gloo on CPUs, NCCL on GPUs) after `init_distributed()`.
 
-A model is trained by `fit(model, optimizer, batches, loss_fn, steps)`: `batches` is any iterator of
-training batches, and `loss_fn(model, batch)` returns the scalar loss of one batch. The loop knows
-nothing about trackers; the chapters and `siamlab train` supply the pieces.
+A model is trained by `fit(model, optimizer, batches, loss_fn, steps)`: `batches` is any
+iterator of training batches, and `loss_fn(model, batch)` returns the scalar loss of one
+batch. The loop knows nothing about trackers; the chapters and `siamlab train` supply
+the pieces.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ from torch.nn.parallel import DistributedDataParallel
 
 from siamlab.device import amp_autocast, get_device
 from siamlab.progress import progress_bar
-
 
 _END = object()  # marks an exhausted iterator of batches
 
@@ -69,8 +70,8 @@ def _remove_leftovers(path: Path) -> None:
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
-    """Write `state` with `torch.save` atomically: to a temporary file, then renamed over
-    `path`.
+    """Write `state` with `torch.save` atomically: to a temporary file, then renamed
+    over `path`.
 
     A run killed while saving leaves the previous checkpoint intact, and the temporary
     file it left behind (`.<name>.*.tmp`) is removed by the next save to the same path.
@@ -81,7 +82,8 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
     for parent in path.parents:
         if parent.exists() and not parent.is_dir():
             raise ValueError(
-                f"checkpoint path {str(path)!r} cannot be written: {str(parent)!r} is a file"
+                f"checkpoint path {str(path)!r} cannot be written: {str(parent)!r} is "
+                "a file"
             )
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_leftovers(path)
@@ -102,8 +104,18 @@ def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
 
 #: What `torch.load(weights_only=True)` raises on a file that is not a checkpoint (a
 #: truncated or corrupt archive, random bytes, a pickle of arbitrary classes).
-_UNREADABLE = (RuntimeError, EOFError, pickle.UnpicklingError, ValueError, TypeError,
-               AttributeError, ImportError, IndexError, KeyError, UnicodeDecodeError)
+_UNREADABLE = (
+    RuntimeError,
+    EOFError,
+    pickle.UnpicklingError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    ImportError,
+    IndexError,
+    KeyError,
+    UnicodeDecodeError,
+)
 
 
 def _non_finite(value: Any, where: str = "") -> str | None:
@@ -132,9 +144,9 @@ def load_checkpoint(
 
     Loaded with `weights_only=True`, so a checkpoint from elsewhere cannot run code.
     `FileNotFoundError` names a missing path; `ValueError` names the path and what is
-    wrong for anything that is not a checkpoint (a truncated file, other bytes, a pickle of
-    other classes, a top level that is not a dict) and for NaN or infinite values in any
-    of its tensors, which would otherwise surface much later as a score of 0.
+    wrong for anything that is not a checkpoint (a truncated file, other bytes, a pickle
+    of other classes, a top level that is not a dict) and for NaN or infinite values in
+    any of its tensors, which would otherwise surface much later as a score of 0.
     `map_location` is a device name checked by `get_device` (`None`: the fastest).
     """
     path = Path(path)
@@ -149,13 +161,13 @@ def load_checkpoint(
         reason = str(error).strip().splitlines()[0][:200] if str(error).strip() else ""
         if "weights only load failed" in reason.lower():
             reason = (
-                "it stores Python objects other than tensors and plain values, which are "
-                "not loaded because unpickling them could run code"
+                "it stores Python objects other than tensors and plain values, which "
+                "are not loaded because unpickling them could run code"
             )
         raise ValueError(
-            f"checkpoint {str(path)!r} cannot be read as a PyTorch checkpoint (truncated, "
-            f"corrupt or not written by torch.save of tensors and plain values)"
-            + (f": {reason}" if reason else "")
+            f"checkpoint {str(path)!r} cannot be read as a PyTorch checkpoint "
+            "(truncated, corrupt or not written by torch.save of tensors and plain "
+            "values)" + (f": {reason}" if reason else "")
         ) from error
     if not isinstance(state, dict):
         raise ValueError(
@@ -163,7 +175,9 @@ def load_checkpoint(
         )
     bad = _non_finite(state)
     if bad is not None:
-        raise ValueError(f"checkpoint {str(path)!r} holds NaN or infinite values in {bad}")
+        raise ValueError(
+            f"checkpoint {str(path)!r} holds NaN or infinite values in {bad}"
+        )
     return state
 
 
@@ -175,8 +189,8 @@ def _resume(
     extra: dict[str, Any],
 ) -> History:
     """The history of the checkpoint at `path`, whose weights and optimiser state are
-    loaded into `model` and `optimizer`; `ValueError` if its stored `config` differs from
-    the one asked for (`extra["config"]`) or its tensors do not fit the model."""
+    loaded into `model` and `optimizer`; `ValueError` if its stored `config` differs
+    from the one asked for (`extra["config"]`) or its tensors do not fit the model."""
     state = load_checkpoint(path)
     check_config(state, extra.get("config"), path)
     if not isinstance(state.get("model"), dict) or not isinstance(
@@ -200,20 +214,27 @@ def _resume(
 
 
 def check_config(state: dict[str, Any], expected: Any, path: str | os.PathLike) -> None:
-    """Raise `ValueError` naming `path` when the checkpoint `state` stores a `config` other
-    than `expected` (a resumed run must continue the same model; `None`: no check)."""
+    """Raise `ValueError` naming `path` when the checkpoint `state` stores a `config`
+    other than `expected` (a resumed run must continue the same model; `None`: no
+    check)."""
     if expected is None:
         return
     stored = state.get("config")
     if stored != expected:
         raise ValueError(
-            f"checkpoint {str(path)!r} was written with config {stored!r}, which differs "
-            f"from the requested {expected!r}; use another --out or the same preset"
+            f"checkpoint {str(path)!r} was written with config {stored!r}, which "
+            f"differs from the requested {expected!r}; use another --out or the same "
+            "preset"
         )
 
 
-def _checkpoint_state(model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
-                      history: History, extra: dict[str, Any]) -> dict[str, Any]:
+def _checkpoint_state(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    history: History,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
     return {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -225,11 +246,12 @@ def _checkpoint_state(model: nn.Module, optimizer: torch.optim.Optimizer, schedu
 
 
 def init_distributed(backend: str | None = None) -> tuple[int, int]:
-    """Join the process group that `torchrun` describes in the environment; return `(rank, world_size)`.
+    """Join the process group that `torchrun` describes in the environment; return
+    `(rank, world_size)`.
 
-    Without `torchrun` (no `WORLD_SIZE` above 1 in the environment) this does nothing and returns
-    `(0, 1)`. The backend defaults to NCCL when CUDA is available and gloo otherwise, so the same
-    command trains on several GPUs or on several CPU processes.
+    Without `torchrun` (no `WORLD_SIZE` above 1 in the environment) this does nothing
+    and returns `(0, 1)`. The backend defaults to NCCL when CUDA is available and gloo
+    otherwise, so the same command trains on several GPUs or on several CPU processes.
     """
     if dist.is_available() and dist.is_initialized():
         return dist.get_rank(), dist.get_world_size()
@@ -257,8 +279,13 @@ def _mean_across_processes(value: torch.Tensor) -> float:
     return float(value)
 
 
-def _step(train_model: nn.Module, optimizer: torch.optim.Optimizer, scaler: torch.amp.GradScaler,
-          loss: torch.Tensor, grad_clip: float | None) -> None:
+def _step(
+    train_model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    loss: torch.Tensor,
+    grad_clip: float | None,
+) -> None:
     optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     if grad_clip is not None:
@@ -287,18 +314,20 @@ def fit(
 ) -> History:
     """Train `model` for `steps` optimiser steps and return the loss history.
 
-    Each step draws one batch from `batches`, computes `loss_fn(model, batch)`, back-propagates and
-    steps `optimizer` (and `scheduler`, if given). With `checkpoint`, the state is written there
-    atomically every `checkpoint_every` steps (0: only at the end), together with `extra_state`
-    (e.g. the model's config); `resume=True` continues from that file when it exists, so a killed
-    run loses at most `checkpoint_every` steps; a resumed checkpoint must store the same
+    Each step draws one batch from `batches`, computes `loss_fn(model, batch)`,
+    back-propagates and steps `optimizer` (and `scheduler`, if given). With
+    `checkpoint`, the state is written there atomically every `checkpoint_every` steps
+    (0: only at the end), together with `extra_state` (e.g. the model's config);
+    `resume=True` continues from that file when it exists, so a killed run loses at most
+    `checkpoint_every` steps; a resumed checkpoint must store the same
     `extra_state["config"]`. A non-finite loss stops training with `NonFiniteLossError`
-    rather than silently corrupting the weights. `use_amp` enables float16 autocast on CUDA only.
+    rather than silently corrupting the weights. `use_amp` enables float16 autocast on
+    CUDA only.
 
     Under `torchrun` (after `init_distributed()`), the model is wrapped in
-    DistributedDataParallel: each process must draw its own `batches` (seed them with the rank),
-    gradients are averaged, the history holds the loss averaged over processes, and only rank 0
-    shows progress and writes checkpoints.
+    DistributedDataParallel: each process must draw its own `batches` (seed them with
+    the rank), gradients are averaged, the history holds the loss averaged over
+    processes, and only rank 0 shows progress and writes checkpoints.
     """
     if not isinstance(steps, int) or isinstance(steps, bool) or steps < 0:
         raise ValueError(f"steps must be a non-negative integer, got {steps!r}")
@@ -319,11 +348,21 @@ def fit(
 
     def write() -> None:
         if path is not None and main_process:
-            save_checkpoint(path, _checkpoint_state(model, optimizer, scheduler, history, extra_state or {}))
+            save_checkpoint(
+                path,
+                _checkpoint_state(
+                    model, optimizer, scheduler, history, extra_state or {}
+                ),
+            )
 
     model.train()
-    bar = progress_bar(range(history.step, steps), enabled=progress and main_process,
-                       initial=history.step, total=steps, desc=desc)
+    bar = progress_bar(
+        range(history.step, steps),
+        enabled=progress and main_process,
+        initial=history.step,
+        total=steps,
+        desc=desc,
+    )
     for _ in bar:
         batch = next(iterator, _END)
         if batch is _END:

@@ -11,7 +11,9 @@ def textured_sequence(n=12, step=(3.0, 2.0), size=(24, 18)):
     """A random-texture patch sliding over a flat grey background."""
     rng = np.random.default_rng(0)
     patch = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-    boxes = np.array([[40 + step[0] * i, 30 + step[1] * i, size[0], size[1]] for i in range(n)])
+    boxes = np.array(
+        [[40 + step[0] * i, 30 + step[1] * i, size[0], size[1]] for i in range(n)]
+    )
 
     def load_frame(i):
         frame = np.full((120, 160, 3), 128, np.uint8)
@@ -25,7 +27,9 @@ def textured_sequence(n=12, step=(3.0, 2.0), size=(24, 18)):
 def test_static_tracker_repeats_the_first_box():
     sequence = textured_sequence()
     run = track(StaticTracker(), sequence, progress=False)
-    np.testing.assert_allclose(run.boxes, np.tile(sequence.boxes[0], (len(sequence), 1)))
+    np.testing.assert_allclose(
+        run.boxes, np.tile(sequence.boxes[0], (len(sequence), 1))
+    )
 
 
 def test_ncc_follows_a_sliding_textured_patch():
@@ -40,7 +44,10 @@ def test_ncc_response_is_a_correlation_map_and_its_score_the_peak():
     tracker.init(sequence.frame(0), sequence.boxes[0])
     result = tracker.update(sequence.frame(1))
     assert result.response.ndim == 2 and result.response.max() <= 1 + 1e-5
-    assert result.score == pytest.approx(result.response.max(), abs=1e-6) and result.score > 0.9
+    assert (
+        result.score == pytest.approx(result.response.max(), abs=1e-6)
+        and result.score > 0.9
+    )
 
 
 def test_trackers_refuse_update_before_init():

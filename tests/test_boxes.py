@@ -73,12 +73,20 @@ def test_iou_matrix_needs_two_dimensional_inputs():
 
 def test_center_error_hand_computed():
     assert B.center_error([0, 0, 10, 10], [3, 4, 10, 10]) == pytest.approx(5.0)
-    np.testing.assert_allclose(B.center_error([[0, 0, 2, 2]] * 2, [[0, 0, 2, 2], [0, 0, 4, 4]]), [0, np.sqrt(2)])
+    np.testing.assert_allclose(
+        B.center_error([[0, 0, 2, 2]] * 2, [[0, 0, 2, 2], [0, 0, 4, 4]]),
+        [0, np.sqrt(2)],
+    )
 
 
 @pytest.mark.parametrize(
     "bad, message",
-    [([1, 2, 3], "shape"), ([0, 0, -1, 5], "non-negative"), ([0, np.nan, 1, 1], "finite"), ("abcd", "numeric")],
+    [
+        ([1, 2, 3], "shape"),
+        ([0, 0, -1, 5], "non-negative"),
+        ([0, np.nan, 1, 1], "finite"),
+        ("abcd", "numeric"),
+    ],
 )
 def test_bad_boxes_are_rejected_with_the_argument_name(bad, message):
     with pytest.raises(ValueError, match=message):
@@ -103,7 +111,9 @@ def test_clip_keeps_a_box_inside_the_frame():
 
 def test_clip_caps_size_at_the_frame_and_floors_it():
     # centre (250, 0.05) is pulled to (200, 0.05); size (500, 0.1) becomes (200, 1)
-    np.testing.assert_allclose(B.clip_to_frame([0, 0, 500, 0.1], (100, 200)), [100, -0.45, 200, 1])
+    np.testing.assert_allclose(
+        B.clip_to_frame([0, 0, 500, 0.1], (100, 200)), [100, -0.45, 200, 1]
+    )
 
 
 def test_clip_rejects_a_bad_frame_shape():

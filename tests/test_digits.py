@@ -6,7 +6,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siamlab.datasets.digits import SPLITS, load_digit_splits, pair_batches, sample_pairs
+from siamlab.datasets.digits import (
+    SPLITS,
+    load_digit_splits,
+    pair_batches,
+    sample_pairs,
+)
 
 
 @pytest.fixture(scope="module")
@@ -22,12 +27,14 @@ def test_splits_cover_every_digit_image_exactly_once(splits):
 
 def test_no_image_is_in_two_splits(splits):
     for i, p in enumerate(SPLITS):
-        for q in SPLITS[i + 1:]:
+        for q in SPLITS[i + 1 :]:
             assert len(np.intersect1d(splits[p].indices, splits[q].indices)) == 0
 
 
 def test_splits_are_stratified_with_the_requested_fractions(splits):
-    assert [len(splits[name]) for name in SPLITS] == pytest.approx([0.6 * 1797, 0.2 * 1797, 0.2 * 1797], abs=10)
+    assert [len(splits[name]) for name in SPLITS] == pytest.approx(
+        [0.6 * 1797, 0.2 * 1797, 0.2 * 1797], abs=10
+    )
     for name in SPLITS:
         counts = np.bincount(splits[name].labels, minlength=10)
         share = counts / counts.sum()
@@ -39,7 +46,9 @@ def test_images_are_float_tensors_in_unit_range_matching_sklearn(splits):
 
     digits = load_digits()
     test = splits["test"]
-    assert test.images.shape == (len(test), 1, 8, 8) and test.images.dtype == torch.float32
+    assert (
+        test.images.shape == (len(test), 1, 8, 8) and test.images.dtype == torch.float32
+    )
     assert 0.0 <= test.images.min() and test.images.max() <= 1.0
     assert np.allclose(test.images[:, 0].numpy() * 16, digits.images[test.indices])
     assert np.array_equal(test.labels, digits.target[test.indices])
@@ -84,7 +93,10 @@ def test_pairs_are_reproducible_from_the_generator_seed(splits):
 
 
 @settings(max_examples=30, deadline=None)
-@given(labels=st.lists(st.integers(0, 4), min_size=4, max_size=40), n_pairs=st.integers(2, 60))
+@given(
+    labels=st.lists(st.integers(0, 4), min_size=4, max_size=40),
+    n_pairs=st.integers(2, 60),
+)
 def test_pairs_from_any_labels_stay_in_range_and_balanced(labels, n_pairs):
     labels = np.array(labels)
     _, counts = np.unique(labels, return_counts=True)

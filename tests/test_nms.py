@@ -9,7 +9,8 @@ from siamlab.boxes import iou, nms
 
 
 def reference_nms(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> list[int]:
-    """Greedy NMS written as plainly as possible: visit boxes best first, keep unless overlapped."""
+    """Greedy NMS written as plainly as possible: visit boxes best first, keep unless
+    overlapped."""
     order = sorted(range(len(boxes)), key=lambda i: (-scores[i], i))
     kept: list[int] = []
     for i in order:
@@ -26,7 +27,9 @@ def test_overlapping_lower_scored_box_is_suppressed():
 
 
 def test_suppression_needs_iou_strictly_above_threshold():
-    boxes = np.array([[0, 0, 10, 10], [5, 0, 10, 10]], dtype=float)  # IoU = 50 / 150 = 1/3
+    boxes = np.array(
+        [[0, 0, 10, 10], [5, 0, 10, 10]], dtype=float
+    )  # IoU = 50 / 150 = 1/3
     np.testing.assert_array_equal(nms(boxes, np.array([1.0, 0.5]), 1 / 3), [0, 1])
     np.testing.assert_array_equal(nms(boxes, np.array([1.0, 0.5]), 0.33), [0])
 
@@ -52,12 +55,16 @@ box = st.tuples(st.floats(0, 60), st.floats(0, 60), st.floats(1, 40), st.floats(
 def test_nms_matches_the_brute_force_reference(data, threshold):
     boxes = np.array([b for b, _ in data], dtype=float)
     scores = np.array([s for _, s in data], dtype=float)
-    assert nms(boxes, scores, threshold).tolist() == reference_nms(boxes, scores, threshold)
+    assert nms(boxes, scores, threshold).tolist() == reference_nms(
+        boxes, scores, threshold
+    )
 
 
 def test_kept_boxes_overlap_each_other_at_most_the_threshold():
     rng = np.random.default_rng(0)
-    boxes = np.concatenate([rng.uniform(0, 200, (300, 2)), rng.uniform(10, 60, (300, 2))], axis=1)
+    boxes = np.concatenate(
+        [rng.uniform(0, 200, (300, 2)), rng.uniform(10, 60, (300, 2))], axis=1
+    )
     kept = nms(boxes, rng.random(300), 0.4)
     pairwise = iou(boxes[kept][:, None], boxes[kept][None])
     np.fill_diagonal(pairwise, 0)

@@ -1,4 +1,5 @@
-"""Training pairs: frames at most T apart, crops centred on the target, offsets that follow shifts."""
+"""Training pairs: frames at most T apart, crops centred on the target, offsets that
+follow shifts."""
 
 import numpy as np
 import pytest
@@ -34,16 +35,32 @@ def test_pair_frames_are_visible_and_at_most_t_apart():
 
 
 def test_crops_have_the_configured_sizes_and_target_at_the_centre():
-    sampler = PairSampler([moving_sequence()], 127, 255, stretch=0, flip=False, brightness=0, seed=0)
+    sampler = PairSampler(
+        [moving_sequence()], 127, 255, stretch=0, flip=False, brightness=0, seed=0
+    )
     exemplar, search, offset = sampler.sample()
     assert exemplar.shape == (127, 127, 3) and search.shape == (255, 255, 3)
     assert exemplar.dtype == np.uint8 and np.all(offset == 0)
-    # the 40-px patch fills 127 / 80 · 40 ≈ 63 px in the middle of both crops; compare their centres
-    np.testing.assert_allclose(exemplar[48:80, 48:80].astype(float), search[112:144, 112:144].astype(float), atol=40)
+    # the 40-px patch fills 127 / 80 · 40 ≈ 63 px in the middle of both crops; compare
+    # their centres
+    np.testing.assert_allclose(
+        exemplar[48:80, 48:80].astype(float),
+        search[112:144, 112:144].astype(float),
+        atol=40,
+    )
 
 
 def test_shift_offsets_point_at_the_target():
-    sampler = PairSampler([moving_sequence()], 127, 255, stretch=0, flip=False, brightness=0, max_shift=30, seed=3)
+    sampler = PairSampler(
+        [moving_sequence()],
+        127,
+        255,
+        stretch=0,
+        flip=False,
+        brightness=0,
+        max_shift=30,
+        seed=3,
+    )
     exemplar, search, (dx, dy) = sampler.sample()
     assert 0 < abs(dx) <= 30 and 0 < abs(dy) <= 30
     cx, cy = int(round(127 + dx)), int(round(127 + dy))
@@ -53,7 +70,12 @@ def test_shift_offsets_point_at_the_target():
 
 def test_batches_are_float_tensors_in_nchw():
     batch = next(PairSampler([moving_sequence()], 127, 255, seed=0).batches(4))
-    assert batch.exemplar.shape == (4, 3, 127, 127) and batch.search.shape == (4, 3, 255, 255)
+    assert batch.exemplar.shape == (4, 3, 127, 127) and batch.search.shape == (
+        4,
+        3,
+        255,
+        255,
+    )
     assert batch.offsets.shape == (4, 2) and batch.search.max() <= 255
 
 

@@ -56,7 +56,11 @@ def test_synth_test_is_30_sequences_of_150_frames_covering_every_attribute():
 
 def test_max_sequences_takes_the_first_ones():
     sequences = load_dataset("synth-train", max_sequences=3)
-    assert [s.name for s in sequences] == ["synth-train-000", "synth-train-001", "synth-train-002"]
+    assert [s.name for s in sequences] == [
+        "synth-train-000",
+        "synth-train-001",
+        "synth-train-002",
+    ]
 
 
 def test_train_and_test_use_disjoint_photographs():
@@ -65,21 +69,34 @@ def test_train_and_test_use_disjoint_photographs():
     assert not train & test
     for index in range(12):
         spec = synth.make_spec(small(split="train", num=12), index)
-        assert spec.background in train and all(layer.cut.photo in train for layer in spec.layers)
+        assert spec.background in train and all(
+            layer.cut.photo in train for layer in spec.layers
+        )
 
 
 def test_ground_truth_box_is_the_box_of_the_drawn_object():
     config = small(num=30)
-    for number in (5, 14, 15):  # these leave the frame in frames 27-28: boxes of the visible part
+    for number in (
+        5,
+        14,
+        15,
+    ):  # these leave the frame in frames 27-28: boxes of the visible part
         spec = synth.make_spec(config, number)
         boxes, absent, _ = synth.ground_truth(spec)
         # a black object on white, without blur: the canvas then holds 1 - alpha
-        layer = dataclasses.replace(spec.target, blur=0 * spec.target.blur, gain=0 * spec.target.gain)
+        layer = dataclasses.replace(
+            spec.target, blur=0 * spec.target.blur, gain=0 * spec.target.gain
+        )
         for index in np.flatnonzero(~absent)[::3]:
             canvas = np.ones((192, 256, 3), np.float32)
             synth._draw(canvas, layer, index)
             ys, xs = np.nonzero(canvas[:, :, 0] <= 0.5)
-            drawn = [xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min()]
+            drawn = [
+                xs.min(),
+                ys.min(),
+                xs.max() + 1 - xs.min(),
+                ys.max() + 1 - ys.min(),
+            ]
             np.testing.assert_allclose(drawn, boxes[index], atol=1.5)
 
 
@@ -118,8 +135,13 @@ def test_scale_variation_changes_the_target_size_at_least_twofold():
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"split": "val"}, "split"), ({"num_sequences": 0}, "num_sequences"), ({"seed": -1}, "seed"),
-     ({"frame_size": (32, 32)}, "frame_size"), ({"target_size": (60, 20)}, "target_size")],
+    [
+        ({"split": "val"}, "split"),
+        ({"num_sequences": 0}, "num_sequences"),
+        ({"seed": -1}, "seed"),
+        ({"frame_size": (32, 32)}, "frame_size"),
+        ({"target_size": (60, 20)}, "target_size"),
+    ],
 )
 def test_config_rejects_bad_values(kwargs, match):
     with pytest.raises(ValueError, match=match):

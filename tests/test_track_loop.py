@@ -20,7 +20,9 @@ class ShiftingTracker:
 
 def make_sequence(n=5):
     boxes = np.array([[10.0 + i, 10, 5, 5] for i in range(n)])
-    return Sequence("toy", boxes, lambda i: np.zeros((32, 48, 3), np.uint8), attributes=("FM",))
+    return Sequence(
+        "toy", boxes, lambda i: np.zeros((32, 48, 3), np.uint8), attributes=("FM",)
+    )
 
 
 def test_track_returns_one_box_and_score_per_frame():
@@ -41,7 +43,12 @@ def test_sequence_validates_its_boxes_and_absence_flags():
     with pytest.raises(ValueError, match="absent"):
         Sequence("bad", np.ones((3, 4)), lambda i: None, absent=np.zeros(2, bool))
     with pytest.raises(ValueError, match="first frame"):
-        Sequence("bad", np.ones((3, 4)), lambda i: None, absent=np.array([True, False, False]))
+        Sequence(
+            "bad",
+            np.ones((3, 4)),
+            lambda i: None,
+            absent=np.array([True, False, False]),
+        )
 
 
 def test_rows_with_nan_are_marked_absent():

@@ -34,10 +34,26 @@ def test_fit_lowers_the_loss_and_records_every_step():
 def test_resume_continues_where_the_checkpoint_stopped(tmp_path):
     path = tmp_path / "run.pt"
     model, optimizer = make()
-    fit(model, optimizer, regression_batches(), mse, steps=10, checkpoint=path, progress=False)
+    fit(
+        model,
+        optimizer,
+        regression_batches(),
+        mse,
+        steps=10,
+        checkpoint=path,
+        progress=False,
+    )
     resumed_model, resumed_optimizer = make(seed=1)
-    history = fit(resumed_model, resumed_optimizer, regression_batches(1), mse, steps=15,
-                  checkpoint=path, resume=True, progress=False)
+    history = fit(
+        resumed_model,
+        resumed_optimizer,
+        regression_batches(1),
+        mse,
+        steps=15,
+        checkpoint=path,
+        resume=True,
+        progress=False,
+    )
     assert history.step == 15 and len(history.losses) == 15
     assert load_checkpoint(path)["step"] == 15
 
@@ -50,7 +66,16 @@ def test_resume_reproduces_an_uninterrupted_run(tmp_path):
     batches = regression_batches()
     fit(model, optimizer, batches, mse, steps=5, checkpoint=path, progress=False)
     model2, optimizer2 = make(seed=7)
-    fit(model2, optimizer2, batches, mse, steps=8, checkpoint=path, resume=True, progress=False)
+    fit(
+        model2,
+        optimizer2,
+        batches,
+        mse,
+        steps=8,
+        checkpoint=path,
+        resume=True,
+        progress=False,
+    )
     torch.testing.assert_close(model2.weight, straight.weight)
 
 
@@ -78,7 +103,14 @@ def test_missing_checkpoint_names_the_path(tmp_path):
 def test_non_finite_loss_stops_training():
     model, optimizer = make()
     with pytest.raises(RuntimeError, match="loss became nan"):
-        fit(model, optimizer, regression_batches(), lambda m, b: mse(m, b) * float("nan"), steps=3, progress=False)
+        fit(
+            model,
+            optimizer,
+            regression_batches(),
+            lambda m, b: mse(m, b) * float("nan"),
+            steps=3,
+            progress=False,
+        )
 
 
 def test_bad_steps_are_rejected():

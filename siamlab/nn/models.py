@@ -1,8 +1,10 @@
-"""Whole Siamese models: a backbone shared by both branches and a head (SiamFC, Bertinetto et al. 2016).
+"""Whole Siamese models: a backbone shared by both branches and a head (SiamFC,
+Bertinetto et al. 2016).
 
-`SiamFCNet` is `f(z, x) = s · φ(z) ⋆ φ(x) + b`; its sizes live in a small `SiamFCConfig` with two
-named presets, `tiny()` for a CPU and `paper()` for the published network, so that no module reads
-a global configuration. The shipped checkpoint is package data (`siamlab.shipped`).
+`SiamFCNet` is `f(z, x) = s · φ(z) ⋆ φ(x) + b`; its sizes live in a small `SiamFCConfig`
+with two named presets, `tiny()` for a CPU and `paper()` for the published network, so
+that no module reads a global configuration. The shipped checkpoint is package data
+(`siamlab.shipped`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from siamlab.nn.backbones import AlexNet
 from siamlab.nn.heads import SiamFCHead
 from siamlab.shipped import shipped_weights
 
-#: The checkpoint trained by `python -m siamlab train siamfc --preset tiny` that ships with the book.
+# : The checkpoint trained by `python -m siamlab train siamfc --preset tiny` that ships
+# with the book.
 DEFAULT_SIAMFC_WEIGHTS = shipped_weights("siamfc_tiny.pt")  # package data
 
 
@@ -30,11 +33,12 @@ DEFAULT_SIAMFC_WEIGHTS = shipped_weights("siamfc_tiny.pt")  # package data
 class SiamFCConfig:
     """Sizes of a SiamFC network and of its training labels.
 
-    - `exemplar_size`, `search_size`: input sides of z and x in pixels (paper: 127 and 255);
+    - `exemplar_size`, `search_size`: input sides of z and x in pixels (paper: 127 and
+      255);
     - `width`: channel multiplier of the AlexNet backbone (paper: 1.0);
     - `out_scale`: constant output scale of the head (authors' code: 0.001);
-    - `radius`: label radius R in search-crop pixels; cells within R / stride of the centre are
-      positives (paper: 16, i.e. 2 cells at stride 8);
+    - `radius`: label radius R in search-crop pixels; cells within R / stride of the
+      centre are positives (paper: 16, i.e. 2 cells at stride 8);
     - `context`: context margin of the crops (paper: 0.5).
     """
 
@@ -62,19 +66,24 @@ class SiamFCConfig:
             low_ok = value >= 0 if name == "context" else value > 0
             if not (low_ok and math.isfinite(value)):
                 kind = "non-negative" if name == "context" else "positive"
-                raise ValueError(f"{name} must be a finite {kind} number, got {value!r}")
+                raise ValueError(
+                    f"{name} must be a finite {kind} number, got {value!r}"
+                )
 
     @classmethod
     def paper(cls) -> "SiamFCConfig":
-        """The published SiamFC: 127 / 255 inputs, full-width AlexNet, 17×17 response."""
+        """The published SiamFC: 127 / 255 inputs, full-width AlexNet, 17×17
+        response."""
         return cls()
 
     @classmethod
     def tiny(cls) -> "SiamFCConfig":
-        """The CPU preset: the paper's input sizes and geometry with a quarter of the channels.
+        """The CPU preset: the paper's input sizes and geometry with a quarter of the
+        channels.
 
-        Smaller inputs do not work with this backbone (at 95 the exemplar features are only 2×2, at
-        63 nothing is left), so the saving comes from the channels: about 12× fewer operations.
+        Smaller inputs do not work with this backbone (at 95 the exemplar features are
+        only 2×2, at 63 nothing is left), so the saving comes from the channels: about
+        12× fewer operations.
         """
         return cls(width=0.25)
 
@@ -82,8 +91,8 @@ class SiamFCConfig:
     def from_dict(cls, values: dict[str, Any]) -> "SiamFCConfig":
         """Rebuild a config saved with `dataclasses.asdict`.
 
-        Every field must be present and no other key, so a checkpoint of another model, or
-        one whose config was stored in another form, is a `ValueError` rather than a
+        Every field must be present and no other key, so a checkpoint of another model,
+        or one whose config was stored in another form, is a `ValueError` rather than a
         network silently built from defaults.
         """
         if not isinstance(values, dict):
@@ -96,7 +105,8 @@ class SiamFCConfig:
         missing = sorted(names - set(values))
         if unknown or missing:
             raise ValueError(
-                f"SiamFCConfig fields do not match: unknown {unknown}, missing {missing}"
+                f"SiamFCConfig fields do not match: unknown {unknown}, missing "
+                f"{missing}"
             )
         return cls(**values)
 
@@ -106,17 +116,23 @@ class SiamFCConfig:
 
     @property
     def score_size(self) -> int:
-        """Side of the response map: search features minus exemplar features plus one."""
+        """Side of the response map: search features minus exemplar features plus
+        one."""
         backbone = AlexNet(0.0625)
-        return backbone.feature_size(self.search_size) - backbone.feature_size(self.exemplar_size) + 1
+        return (
+            backbone.feature_size(self.search_size)
+            - backbone.feature_size(self.exemplar_size)
+            + 1
+        )
 
 
 class SiamFCNet(nn.Module):
-    """SiamFC: `response = head(backbone(z), backbone(x))`, one backbone for both branches.
+    """SiamFC: `response = head(backbone(z), backbone(x))`, one backbone for both
+    branches.
 
-    `forward(exemplar (N, 3, e, e), search (N, 3, s, s))` with pixel values 0-255 returns the
-    response logits `(N, 1, S, S)`, `S = config.score_size`. Trackers call `backbone` once for the
-    exemplar and `head` for every frame.
+    `forward(exemplar (N, 3, e, e), search (N, 3, s, s))` with pixel values 0-255
+    returns the response logits `(N, 1, S, S)`, `S = config.score_size`. Trackers call
+    `backbone` once for the exemplar and `head` for every frame.
     """
 
     def __init__(self, config: SiamFCConfig | None = None) -> None:
@@ -125,17 +141,24 @@ class SiamFCNet(nn.Module):
         self.backbone = AlexNet(self.config.width)
         self.head = SiamFCHead(self.config.out_scale)
         if self.backbone.feature_size(self.config.exemplar_size) < 1:
-            raise ValueError(f"exemplar_size {self.config.exemplar_size} leaves no feature map (need >= 87)")
+            raise ValueError(
+                f"exemplar_size {self.config.exemplar_size} leaves no feature map "
+                "(need >= 87)"
+            )
 
     def forward(self, exemplar: torch.Tensor, search: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(exemplar), self.backbone(search))
 
     @torch.no_grad()
     def score_map(self, exemplar: np.ndarray, search: np.ndarray) -> np.ndarray:
-        """The response `(S, S)` of one `uint8 (e, e, 3)` exemplar crop against one `uint8` search crop
-        of any size at least the exemplar's (the bigger the crop, the bigger the map)."""
+        """The response `(S, S)` of one `uint8 (e, e, 3)` exemplar crop against one
+        `uint8` search crop of any size at least the exemplar's (the bigger the crop,
+        the bigger the map)."""
         device = next(self.parameters()).device
-        tensors = [to_tensor(np.require(crop, requirements="W"), device) for crop in (exemplar, search)]
+        tensors = [
+            to_tensor(np.require(crop, requirements="W"), device)
+            for crop in (exemplar, search)
+        ]
         return self(*tensors)[0, 0].float().cpu().numpy()
 
 
@@ -143,9 +166,9 @@ def load_siamfc(
     path: str | os.PathLike | None = None,
     map_location: str | torch.device | None = "cpu",
 ) -> SiamFCNet:
-    """A `SiamFCNet` with weights from a checkpoint of `siamlab train siamfc` (default: the
-    shipped tiny checkpoint, `DEFAULT_SIAMFC_WEIGHTS`), in eval mode, on `map_location`
-    (checked by `siamlab.device.get_device`).
+    """A `SiamFCNet` with weights from a checkpoint of `siamlab train siamfc` (default:
+    the shipped tiny checkpoint, `DEFAULT_SIAMFC_WEIGHTS`), in eval mode, on
+    `map_location` (checked by `siamlab.device.get_device`).
 
     `FileNotFoundError` names a missing path; every other problem is one `ValueError`
     naming the path: not a checkpoint (see `siamlab.train.load_checkpoint`), NaN or
@@ -160,8 +183,8 @@ def load_siamfc(
     state = load_checkpoint(path, map_location=device)
     if "config" not in state or not isinstance(state.get("model"), dict):
         raise ValueError(
-            f"checkpoint {str(path)!r} is not a SiamFC checkpoint (needs a 'config' and "
-            f"a 'model' state dict), it holds {sorted(map(str, state))}"
+            f"checkpoint {str(path)!r} is not a SiamFC checkpoint (needs a 'config' "
+            f"and a 'model' state dict), it holds {sorted(map(str, state))}"
         )
     try:
         model = SiamFCNet(SiamFCConfig.from_dict(state["config"]))
@@ -173,8 +196,8 @@ def load_siamfc(
         first = str(error).strip().splitlines()
         detail = " ".join(line.strip() for line in first[1:3])[:300]
         raise ValueError(
-            f"checkpoint {str(path)!r} holds weights of another model or preset than its "
-            f"config ({detail})"
+            f"checkpoint {str(path)!r} holds weights of another model or preset than "
+            f"its config ({detail})"
         ) from error
     return model.to(device).eval()
 
@@ -185,19 +208,25 @@ def config_dict(config: SiamFCConfig) -> dict[str, Any]:
 
 
 def siamfc_loss(model: SiamFCNet, batch: Any) -> torch.Tensor:
-    """The training loss of one `siamlab.datasets.pairs.PairBatch`: the balanced logistic loss of
-    the response against label discs of radius `config.radius` around each target (`batch.offsets`)."""
+    """The training loss of one `siamlab.datasets.pairs.PairBatch`: the balanced
+    logistic loss of the response against label discs of radius `config.radius` around
+    each target (`batch.offsets`)."""
     from siamlab.losses import balanced_logistic_loss, siamfc_labels
 
     device = next(model.parameters()).device
     response = model(batch.exemplar.to(device), batch.search.to(device))
     config = model.config
-    labels = siamfc_labels(response.shape[-1], config.radius, config.total_stride, batch.offsets)
+    labels = siamfc_labels(
+        response.shape[-1], config.radius, config.total_stride, batch.offsets
+    )
     return balanced_logistic_loss(response, labels.to(device))
 
 
-def _check_training_args(steps: int, batch_size: int, lr: float, final_lr: float) -> None:
-    """`ValueError` naming the first training argument out of range (before any work)."""
+def _check_training_args(
+    steps: int, batch_size: int, lr: float, final_lr: float
+) -> None:
+    """`ValueError` naming the first training argument out of range (before any
+    work)."""
     for name, value in (("steps", steps), ("batch_size", batch_size)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -205,7 +234,9 @@ def _check_training_args(steps: int, batch_size: int, lr: float, final_lr: float
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{name} must be a number, got {value!r}")
         if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} (learning rate) must be positive and finite, got {value}")
+            raise ValueError(
+                f"{name} (learning rate) must be positive and finite, got {value}"
+            )
 
 
 def train_siamfc(
@@ -224,12 +255,14 @@ def train_siamfc(
     progress: bool = True,
     device: torch.device | str | None = None,
 ):
-    """Train SiamFC on pairs from `sequences` with `siamlab.train.fit`; returns `(model, history)`.
+    """Train SiamFC on pairs from `sequences` with `siamlab.train.fit`; returns
+    `(model, history)`.
 
-    Adam with the learning rate decaying exponentially from `lr` to `final_lr` over `steps`
-    (the paper uses SGD from 1e-2 to 1e-5 over 50 epochs; Adam gets further in a few hundred
-    steps). The checkpoint stores the config, so `load_siamfc` rebuilds the model from it. A
-    resumed run draws its later pairs from `seed` and the step it resumes at.
+    Adam with the learning rate decaying exponentially from `lr` to `final_lr` over
+    `steps` (the paper uses SGD from 1e-2 to 1e-5 over 50 epochs; Adam gets further in a
+    few hundred steps). The checkpoint stores the config, so `load_siamfc` rebuilds the
+    model from it. A resumed run draws its later pairs from `seed` and the step it
+    resumes at.
     """
     from siamlab.datasets.pairs import PairSampler
     from siamlab.device import get_device, seed_everything
@@ -248,9 +281,26 @@ def train_siamfc(
     scheduler = torch.optim.lr_scheduler.ExponentialLR(
         optimizer, gamma=(final_lr / lr) ** (1 / steps)
     )
-    sampler = PairSampler(sequences, config.exemplar_size, config.search_size, max_gap=max_gap,
-                          context=config.context, seed=seed + start)
-    history = fit(model, optimizer, sampler.batches(batch_size), siamfc_loss, steps, scheduler=scheduler,
-                  checkpoint=checkpoint, checkpoint_every=100 if checkpoint else 0, resume=resume,
-                  extra_state={"config": config_dict(config)}, progress=progress, desc="SiamFC")
+    sampler = PairSampler(
+        sequences,
+        config.exemplar_size,
+        config.search_size,
+        max_gap=max_gap,
+        context=config.context,
+        seed=seed + start,
+    )
+    history = fit(
+        model,
+        optimizer,
+        sampler.batches(batch_size),
+        siamfc_loss,
+        steps,
+        scheduler=scheduler,
+        checkpoint=checkpoint,
+        checkpoint_every=100 if checkpoint else 0,
+        resume=resume,
+        extra_state={"config": config_dict(config)},
+        progress=progress,
+        desc="SiamFC",
+    )
     return model, history

@@ -1,8 +1,9 @@
 """The tracker protocol and the loop that runs a tracker over a sequence.
 
-Every tracker of the book is initialised on the first frame with the target's box and then asked,
-frame after frame, where the target is. `update` returns a `TrackResult` whose `response` (the
-score map the decision was made from) is what the figures and widgets draw.
+Every tracker of the book is initialised on the first frame with the target's box and
+then asked, frame after frame, where the target is. `update` returns a `TrackResult`
+whose `response` (the score map the decision was made from) is what the figures and
+widgets draw.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from siamlab.progress import progress_bar
 
 @dataclass
 class TrackResult:
-    """One frame's answer: xywh `box` (0-based floats), a confidence `score` and the `response`
-    map (any 2-D array, or `None` for trackers without one)."""
+    """One frame's answer: xywh `box` (0-based floats), a confidence `score` and the
+    `response` map (any 2-D array, or `None` for trackers without one)."""
 
     box: np.ndarray
     score: float
@@ -31,8 +32,8 @@ class TrackResult:
 
 
 def check_init(frame: ArrayLike, box: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
-    """The first frame as `uint8 (H, W, 3)` and the target's box as float64 `(4,)`, checked
-    as every tracker's `init` needs them.
+    """The first frame as `uint8 (H, W, 3)` and the target's box as float64 `(4,)`,
+    checked as every tracker's `init` needs them.
 
     `ValueError` for a frame that is not an image, a box that is not one xywh box with
     positive finite width and height, or a box that does not overlap the frame (a
@@ -59,16 +60,17 @@ def check_frame(frame: ArrayLike, first_shape: tuple[int, ...] | None) -> np.nda
     image = as_frame(frame)
     if first_shape is not None and image.shape[:2] != tuple(first_shape[:2]):
         raise ValueError(
-            f"frame has size {image.shape[1]}x{image.shape[0]} (width x height) but the "
-            f"first frame had {first_shape[1]}x{first_shape[0]}; all frames of a sequence "
-            f"must have the same size"
+            f"frame has size {image.shape[1]}x{image.shape[0]} (width x height) but "
+            f"the first frame had {first_shape[1]}x{first_shape[0]}; all frames of a "
+            "sequence must have the same size"
         )
     return image
 
 
 @runtime_checkable
 class Tracker(Protocol):
-    """What `track` needs: `init(frame, box)` on the first frame, then `update(frame)`."""
+    """What `track` needs: `init(frame, box)` on the first frame, then
+    `update(frame)`."""
 
     name: str
 
@@ -89,9 +91,12 @@ class TrackingRun:
 
 
 def track(tracker: Tracker, sequence: Sequence, progress: bool = True) -> TrackingRun:
-    """Run `tracker` over `sequence`: `init` on frame 0 with its ground truth, `update` on the rest."""
+    """Run `tracker` over `sequence`: `init` on frame 0 with its ground truth, `update`
+    on the rest."""
     if not isinstance(tracker, Tracker):
-        raise ValueError(f"tracker must have init(frame, box) and update(frame), got {tracker!r}")
+        raise ValueError(
+            f"tracker must have init(frame, box) and update(frame), got {tracker!r}"
+        )
     boxes = np.zeros((len(sequence), 4))
     scores = np.ones(len(sequence))
     boxes[0] = sequence.boxes[0]
@@ -101,8 +106,13 @@ def track(tracker: Tracker, sequence: Sequence, progress: bool = True) -> Tracki
     start = time.perf_counter()
     tracker.init(first, sequence.boxes[0])
     elapsed += time.perf_counter() - start
-    bar = progress_bar(frames, enabled=progress, total=len(sequence) - 1,
-                       desc=f"{tracker.name} on {sequence.name}", leave=False)
+    bar = progress_bar(
+        frames,
+        enabled=progress,
+        total=len(sequence) - 1,
+        desc=f"{tracker.name} on {sequence.name}",
+        leave=False,
+    )
     for index, frame in enumerate(bar, start=1):
         start = time.perf_counter()
         result = tracker.update(frame)

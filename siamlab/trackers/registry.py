@@ -1,8 +1,9 @@
 """Trackers by name, for the command line and the benchmark chapter.
 
-`TRACKERS` maps a name to a factory (a class or function) that builds a fresh tracker; each
-tracker's module adds itself with one line. `make_tracker` passes on the keyword arguments a
-factory accepts (e.g. `weights=`, `device=`), so the command line can offer them to every tracker.
+`TRACKERS` maps a name to a factory (a class or function) that builds a fresh tracker;
+each tracker's module adds itself with one line. `make_tracker` passes on the keyword
+arguments a factory accepts (e.g. `weights=`, `device=`), so the command line can offer
+them to every tracker.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ TRACKERS: dict[str, Callable[..., Tracker]] = {
 
 
 def _siamfc(weights: str | None = None, device: str | None = None) -> Tracker:
-    """SiamFC (chapter 2) with the shipped tiny checkpoint, or the checkpoint `weights`."""
+    """SiamFC (chapter 2) with the shipped tiny checkpoint, or the checkpoint
+    `weights`."""
     from siamlab.trackers.siamfc import SiamFCTracker
 
     return SiamFCTracker(weights=weights, device=device)
@@ -47,14 +49,19 @@ def _accepted(factory: Callable[..., Any]) -> set[str] | None:
         return None
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
         return None
-    return {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return {
+        p.name
+        for p in parameters
+        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+    }
 
 
 def make_tracker(name: str, **kwargs: Any) -> Tracker:
     """A new tracker registered as `name` in `TRACKERS`.
 
-    Keyword arguments set to `None` are dropped; the others go to the factory, which must accept
-    them (`ValueError` otherwise, naming the argument), e.g. `make_tracker("siamfc", weights=path)`.
+    Keyword arguments set to `None` are dropped; the others go to the factory, which
+    must accept them (`ValueError` otherwise, naming the argument), e.g.
+    `make_tracker("siamfc", weights=path)`.
     """
     if name not in TRACKERS:
         raise ValueError(f"name must be one of {sorted(TRACKERS)}, got {name!r}")
@@ -64,5 +71,7 @@ def make_tracker(name: str, **kwargs: Any) -> Tracker:
     if accepted is not None:
         unknown = sorted(set(given) - accepted)
         if unknown:
-            raise ValueError(f"tracker {name!r} does not take the argument(s) {', '.join(unknown)}")
+            raise ValueError(
+                f"tracker {name!r} does not take the argument(s) {', '.join(unknown)}"
+            )
     return factory(**given)
