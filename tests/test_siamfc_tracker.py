@@ -1,4 +1,5 @@
-"""The SiamFC tracker: geometry of a step, robustness at the frame's edges, the shipped checkpoint."""
+"""The SiamFC tracker: geometry of a step, robustness at the frame's edges, the shipped
+checkpoint."""
 
 import json
 from pathlib import Path
@@ -8,8 +9,12 @@ import pytest
 import skimage.data
 import torch
 
-from siamlab.boxes import iou
-from siamlab.nn.models import DEFAULT_SIAMFC_WEIGHTS, SiamFCConfig, SiamFCNet, load_siamfc
+from siamlab.nn.models import (
+    DEFAULT_SIAMFC_WEIGHTS,
+    SiamFCConfig,
+    SiamFCNet,
+    load_siamfc,
+)
 from siamlab.trackers.registry import make_tracker
 from siamlab.trackers.siamfc import SiamFCParams, SiamFCTracker, cosine_window, locate
 
@@ -42,41 +47,88 @@ def peak_map(n: int, size: int, cell: tuple[int, int], scale: int = -1) -> np.nd
 
 def test_centred_peak_keeps_the_box():
     params = SiamFCParams()
-    step = locate(peak_map(3, 17, (8, 8)), np.zeros((3, 1, 1, 3)), params, np.array([100.0, 80.0]),
-                  np.array([40.0, 20.0]), 160.0, 8, 255, (192, 256, 3), np.array([40.0, 20.0]))
-    # the upsampled peak lies between two pixels: half an upsampled cell is 0.25 crop pixels
+    step = locate(
+        peak_map(3, 17, (8, 8)),
+        np.zeros((3, 1, 1, 3)),
+        params,
+        np.array([100.0, 80.0]),
+        np.array([40.0, 20.0]),
+        160.0,
+        8,
+        255,
+        (192, 256, 3),
+        np.array([40.0, 20.0]),
+    )
+    # the upsampled peak lies between two pixels: half an upsampled cell is 0.25 crop
+    # pixels
     np.testing.assert_allclose(step.box, [80.0, 70.0, 40.0, 20.0], atol=0.2)
     assert step.scale_index == 1 and step.peak in {(135, 135), (136, 136)}
 
 
 def test_peak_one_cell_right_moves_one_stride_in_crop_pixels():
     params = SiamFCParams(num_scales=1, window_influence=0.0)
-    # search side 255 frame pixels = 255 crop pixels, so one cell (stride 8) is 8 frame pixels
-    step = locate(peak_map(1, 17, (8, 9)), np.zeros((1, 1, 1, 3)), params, np.array([100.0, 80.0]),
-                  np.array([40.0, 40.0]), 255.0, 8, 255, (192, 256, 3), np.array([40.0, 40.0]))
+    # search side 255 frame pixels = 255 crop pixels, so one cell (stride 8) is 8 frame
+    # pixels
+    step = locate(
+        peak_map(1, 17, (8, 9)),
+        np.zeros((1, 1, 1, 3)),
+        params,
+        np.array([100.0, 80.0]),
+        np.array([40.0, 40.0]),
+        255.0,
+        8,
+        255,
+        (192, 256, 3),
+        np.array([40.0, 40.0]),
+    )
     np.testing.assert_allclose(step.center, [108.0, 80.0], atol=0.5)
 
 
 def test_chosen_scale_is_damped():
     params = SiamFCParams(scale_penalty=1.0)
-    step = locate(peak_map(3, 17, (8, 8), scale=2), np.zeros((3, 1, 1, 3)), params, np.array([100.0, 80.0]),
-                  np.array([40.0, 40.0]), 160.0, 8, 255, (192, 256, 3), np.array([40.0, 40.0]))
+    step = locate(
+        peak_map(3, 17, (8, 8), scale=2),
+        np.zeros((3, 1, 1, 3)),
+        params,
+        np.array([100.0, 80.0]),
+        np.array([40.0, 40.0]),
+        160.0,
+        8,
+        255,
+        (192, 256, 3),
+        np.array([40.0, 40.0]),
+    )
     assert step.scale_index == 2
-    expected = 40 * (1 - params.scale_damping + params.scale_damping * params.scale_step)
+    expected = 40 * (
+        1 - params.scale_damping + params.scale_damping * params.scale_step
+    )
     np.testing.assert_allclose(step.target_size, [expected, expected])
 
 
 def test_scale_penalty_prefers_the_current_scale_on_ties():
     raw = np.ones((3, 17, 17), np.float32)
-    step = locate(raw, np.zeros((3, 1, 1, 3)), SiamFCParams(), np.array([50.0, 50.0]), np.array([20.0, 20.0]),
-                  80.0, 8, 255, (100, 100, 3), np.array([20.0, 20.0]))
+    step = locate(
+        raw,
+        np.zeros((3, 1, 1, 3)),
+        SiamFCParams(),
+        np.array([50.0, 50.0]),
+        np.array([20.0, 20.0]),
+        80.0,
+        8,
+        255,
+        (100, 100, 3),
+        np.array([20.0, 20.0]),
+    )
     assert step.scale_index == 1
 
 
 def test_cosine_window_sums_to_one_and_peaks_at_the_centre():
     window = cosine_window(272)
     assert window.sum() == pytest.approx(1.0)
-    assert window[0].max() == 0 and np.unravel_index(window.argmax(), window.shape) in {(135, 135), (136, 136)}
+    assert window[0].max() == 0 and np.unravel_index(window.argmax(), window.shape) in {
+        (135, 135),
+        (136, 136),
+    }
 
 
 def test_params_scales_are_symmetric_powers_of_the_step():
@@ -94,8 +146,10 @@ def test_five_scales_is_the_authors_siamfc_5s_parameter_file():
 
 
 def test_shipped_tracker_finds_a_pasted_copy(shipped):
-    # the geometry is exact (the tests of `locate` above); what limits accuracy is the tiny network:
-    # over motions of up to 8 pixels it finds the copy to about a pixel (median), never a stride off
+    # the geometry is exact (the tests of `locate` above); what limits accuracy is the
+    # tiny network:
+    # over motions of up to 8 pixels it finds the copy to about a pixel (median), never
+    # a stride off
     tracker = SiamFCTracker(shipped)
     errors = []
     for dx in range(-8, 9, 4):
@@ -110,7 +164,9 @@ def test_shipped_tracker_finds_a_pasted_copy(shipped):
 
 def test_one_mini_batch_of_scales_per_frame(random_model):
     calls = []
-    hook = random_model.backbone.register_forward_hook(lambda m, i, o: calls.append(tuple(i[0].shape)))
+    hook = random_model.backbone.register_forward_hook(
+        lambda m, i, o: calls.append(tuple(i[0].shape))
+    )
     try:
         tracker = SiamFCTracker(random_model, SiamFCParams.five_scales())
         tracker.init(pasted(100, 120), [100, 120, 50, 50])
@@ -132,7 +188,9 @@ def test_one_mini_batch_of_scales_per_frame(random_model):
         ((31, 500, 3), [480, 5, 20, 20]),  # a thin, wide frame
     ],
 )
-def test_edges_and_huge_targets_do_not_crash_and_stay_in_the_frame(random_model, shape, box):
+def test_edges_and_huge_targets_do_not_crash_and_stay_in_the_frame(
+    random_model, shape, box
+):
     rng = np.random.default_rng(0)
     tracker = SiamFCTracker(random_model)
     tracker.init(rng.integers(0, 255, shape, dtype=np.uint8), box)
@@ -187,18 +245,27 @@ def test_shipped_checkpoint_matches_its_manifest():
     manifest = json.loads((DEFAULT_SIAMFC_WEIGHTS.parent / "MANIFEST.json").read_text())
     entry = manifest["siamfc_tiny.pt"]
     state = torch.load(DEFAULT_SIAMFC_WEIGHTS, map_location="cpu", weights_only=False)
-    assert state["step"] == entry["steps"] and f"--steps {entry['steps']}" in entry["command"]
+    assert (
+        state["step"] == entry["steps"]
+        and f"--steps {entry['steps']}" in entry["command"]
+    )
     assert f"--seed {entry['seed']}" in entry["command"]
     assert SiamFCConfig.from_dict(state["config"]) == SiamFCConfig.tiny()
     assert len(entry["commit"]) == 40 and 0 < entry["synth_test"]["success_auc"] <= 1
     assert DEFAULT_SIAMFC_WEIGHTS.stat().st_size < 5e6
-    assert Path(DEFAULT_SIAMFC_WEIGHTS).is_relative_to(Path(__file__).resolve().parents[1])
+    assert Path(DEFAULT_SIAMFC_WEIGHTS).is_relative_to(
+        Path(__file__).resolve().parents[1]
+    )
 
 
 def test_score_map_of_a_larger_search_is_larger(random_model):
     exemplar = np.zeros((127, 127, 3), np.uint8)
-    assert random_model.score_map(exemplar, np.zeros((255, 255, 3), np.uint8)).shape == (17, 17)
-    assert random_model.score_map(exemplar, np.zeros((383, 383, 3), np.uint8)).shape == (33, 33)
+    assert random_model.score_map(
+        exemplar, np.zeros((255, 255, 3), np.uint8)
+    ).shape == (17, 17)
+    assert random_model.score_map(
+        exemplar, np.zeros((383, 383, 3), np.uint8)
+    ).shape == (33, 33)
 
 
 def test_score_map_explorer_reruns_a_step_with_new_knobs(random_model):
@@ -214,7 +281,11 @@ def test_score_map_explorer_reruns_a_step_with_new_knobs(random_model):
     figure = explorer.update()
     assert explorer.values["frame"] == 2 and len(figure.axes) >= 3
     explorer.update(frame=3, window_influence=0.0, scale_penalty=1.0)
-    assert explorer.values == {"frame": 3, "window_influence": 0.0, "scale_penalty": 1.0}
+    assert explorer.values == {
+        "frame": 3,
+        "window_influence": 0.0,
+        "scale_penalty": 1.0,
+    }
     with pytest.raises(ValueError, match="frame"):
         explorer.update(frame=0)
     with pytest.raises(ValueError, match="unknown"):
