@@ -129,8 +129,8 @@ def _outline(shape: tuple[float, ...], angles: np.ndarray) -> np.ndarray:
 
 @functools.lru_cache(maxsize=None)
 def _outline_extent(shape: tuple[float, ...]) -> tuple[float, float]:
-    """Half-extents of the raw outline along x and y (used to normalise it into [-1,
-    1]²)."""
+    """Half-extents of the raw outline along x and y (used to normalise it into
+    [-1, 1]²)."""
     angles = np.linspace(0, 2 * np.pi, 720, endpoint=False)
     radius = _outline(shape, angles)
     return float(np.max(np.abs(radius * np.cos(angles)))), float(
@@ -140,8 +140,8 @@ def _outline_extent(shape: tuple[float, ...]) -> tuple[float, float]:
 
 @functools.lru_cache(maxsize=None)
 def outline_points(shape: tuple[float, ...]) -> np.ndarray:
-    """Points of the object's outline in normalised coordinates, `(K, 2)`, touching [-1,
-    1]²."""
+    """Points of the object's outline in normalised coordinates, `(K, 2)`, touching
+    [-1, 1]²."""
     angles = np.linspace(0, 2 * np.pi, _OUTLINE_POINTS, endpoint=False)
     radius = _outline(shape, angles)
     ex, ey = _outline_extent(shape)
@@ -286,8 +286,8 @@ def _draw(canvas: np.ndarray, layer: Layer, index: int) -> None:
     x1, y1 = min(int(cx + reach) + 2, width), min(int(cy + reach) + 2, height)
     if x1 <= x0 or y1 <= y0:
         return
-    # frame point X -> sprite point: diag(sw/2ax, sh/2ay) R(-θ) (X - c) + (m + sw/2, m +
-    # sh/2)
+    # frame point X -> sprite point:
+    #   diag(sw/2ax, sh/2ay) R(-θ) (X - c) + (m + sw/2, m + sh/2)
     cos, sin = math.cos(theta), math.sin(theta)
     a = np.array(
         [
