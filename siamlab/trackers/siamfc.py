@@ -75,8 +75,16 @@ class SiamFCParams:
 
     @classmethod
     def five_scales(cls) -> "SiamFCParams":
-        """SiamFC-5s: scales 1.025^{−2…2}; the other values kept from SiamFC-3s."""
-        return cls(num_scales=5, scale_step=1.025)
+        """SiamFC with five scales, as the authors' released code sets it (its
+        `params-5s.txt`): step 1.0255, penalty 0.962, damping 0.34, window influence
+        0.168. (The paper's text gives 1.025 and a damping of 0.35.)"""
+        return cls(
+            num_scales=5,
+            scale_step=1.0255,
+            scale_penalty=0.962,
+            scale_damping=0.34,
+            window_influence=0.168,
+        )
 
     @property
     def scales(self) -> np.ndarray:
