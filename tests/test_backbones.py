@@ -3,10 +3,18 @@
 import pytest
 import torch
 
-from siamlab.nn.backbones import AlexNet, conv_macs, count_parameters, layer_shapes, scaled_channels
+from siamlab.nn.backbones import (
+    AlexNet,
+    conv_macs,
+    count_parameters,
+    layer_shapes,
+    scaled_channels,
+)
 
 
-@pytest.mark.parametrize("size, expected", [(127, 6), (255, 22), (95, 2), (63, 0), (135, 7)])
+@pytest.mark.parametrize(
+    "size, expected", [(127, 6), (255, 22), (95, 2), (63, 0), (135, 7)]
+)
 def test_feature_size_matches_the_paper(size, expected):
     assert AlexNet(0.25).feature_size(size) == expected
 
@@ -63,7 +71,9 @@ def test_conv_macs_of_a_single_convolution():
 
 
 def test_width_four_times_smaller_costs_about_twelve_times_less():
-    ratio = conv_macs(AlexNet(1.0), (1, 3, 255, 255)) / conv_macs(AlexNet(0.25), (1, 3, 255, 255))
+    ratio = conv_macs(AlexNet(1.0), (1, 3, 255, 255)) / conv_macs(
+        AlexNet(0.25), (1, 3, 255, 255)
+    )
     assert 9 < ratio < 16
 
 

@@ -10,7 +10,12 @@ def test_help_lists_the_commands():
 
 
 def test_module_entry_point_prints_help():
-    out = subprocess.run([sys.executable, "-m", "siamlab", "--help"], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "siamlab", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "commands" in out.stdout and "info" in out.stdout
 
 

@@ -6,7 +6,18 @@ import torch
 from siamlab.cli import main
 from siamlab.nn.models import SiamFCConfig, load_siamfc
 
-ARGS = ["train", "siamfc", "--preset", "tiny", "--batch-size", "2", "--max-sequences", "2", "--seed", "3"]
+ARGS = [
+    "train",
+    "siamfc",
+    "--preset",
+    "tiny",
+    "--batch-size",
+    "2",
+    "--max-sequences",
+    "2",
+    "--seed",
+    "3",
+]
 
 
 def test_train_runs_resumes_and_loads(tmp_path, capsys):

@@ -30,17 +30,24 @@ def test_crop_downsampled_by_two_averages_pixel_pairs():
     assert np.all(np.abs(crop.astype(int) - 100) <= 1)
 
 
-@pytest.mark.parametrize("center", [(0, 0), (80, 0), (0, 60), (80, 60), (40, 0), (0, 30), (79.5, 59.5)])
+@pytest.mark.parametrize(
+    "center", [(0, 0), (80, 0), (0, 60), (80, 60), (40, 0), (0, 30), (79.5, 59.5)]
+)
 def test_crops_at_every_border_are_padded_with_the_mean_colour(frame, center):
     crop = C.crop_square(frame, center=center, side=40, out_size=40)
     fill = np.array(C.mean_color(frame))
     assert crop.shape == (40, 40, 3)
-    outside = (
-        np.arange(40)[None, :] + center[0] - 20 + 0.5 < 0
-    ) | (np.arange(40)[None, :] + center[0] - 20 + 0.5 > 80)
-    outside = outside | ((np.arange(40)[:, None] + center[1] - 20 + 0.5 < 0) | (np.arange(40)[:, None] + center[1] - 20 + 0.5 > 60))
+    outside = (np.arange(40)[None, :] + center[0] - 20 + 0.5 < 0) | (
+        np.arange(40)[None, :] + center[0] - 20 + 0.5 > 80
+    )
+    outside = outside | (
+        (np.arange(40)[:, None] + center[1] - 20 + 0.5 < 0)
+        | (np.arange(40)[:, None] + center[1] - 20 + 0.5 > 60)
+    )
     assert outside.any()
-    np.testing.assert_array_equal(crop[outside], np.broadcast_to(fill, crop[outside].shape))
+    np.testing.assert_array_equal(
+        crop[outside], np.broadcast_to(fill, crop[outside].shape)
+    )
 
 
 def test_crop_larger_than_the_frame_contains_the_whole_frame(frame):
@@ -93,14 +100,21 @@ def test_grayscale_and_rgba_frames_become_rgb():
 
 @pytest.mark.parametrize(
     "bad, message",
-    [(np.zeros((5, 6, 3)), "uint8"), (np.zeros((5, 6, 2), np.uint8), "shape"), (np.zeros((0, 6, 3), np.uint8), "empty")],
+    [
+        (np.zeros((5, 6, 3)), "uint8"),
+        (np.zeros((5, 6, 2), np.uint8), "shape"),
+        (np.zeros((0, 6, 3), np.uint8), "empty"),
+    ],
 )
 def test_bad_frames_are_rejected_with_the_argument_name(bad, message):
     with pytest.raises(ValueError, match=f"frame.*{message}|{message}"):
         C.as_frame(bad)
 
 
-@pytest.mark.parametrize("kwargs", [dict(side=0), dict(side=np.nan), dict(out_size=0), dict(center=(np.nan, 1))])
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(side=0), dict(side=np.nan), dict(out_size=0), dict(center=(np.nan, 1))],
+)
 def test_bad_crop_arguments_are_rejected(frame, kwargs):
     args = dict(center=(10, 10), side=10, out_size=10) | kwargs
     with pytest.raises(ValueError, match=next(iter(kwargs))):

@@ -1,4 +1,5 @@
-"""Tests of the region proposal losses in siamlab.losses: objectness and weighted smooth L1."""
+"""Tests of the region proposal losses in siamlab.losses: objectness and weighted smooth
+L1."""
 
 import math
 
@@ -17,7 +18,9 @@ def test_classification_loss_weights_positives_and_negatives_equally():
     logits = torch.tensor([[0.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0], [5.0, -5.0]])
     labels = torch.tensor([1, 0, 0, 0, -1])
     expected = 0.5 * math.log(2) + 0.5 * math.log(1 + math.e)
-    assert rpn_classification_loss(logits, labels).item() == pytest.approx(expected, rel=1e-6)
+    assert rpn_classification_loss(logits, labels).item() == pytest.approx(
+        expected, rel=1e-6
+    )
 
 
 def test_classification_loss_ignores_anchors_labelled_minus_one():
@@ -25,7 +28,9 @@ def test_classification_loss_ignores_anchors_labelled_minus_one():
     labels = torch.tensor([[0, 1, -1]])
     changed = logits.clone()
     changed[0, 2] = torch.tensor([-9.0, 9.0])
-    assert rpn_classification_loss(logits, labels) == rpn_classification_loss(changed, labels)
+    assert rpn_classification_loss(logits, labels) == rpn_classification_loss(
+        changed, labels
+    )
 
 
 def test_classification_loss_of_a_negative_pair_counts_only_negatives():
@@ -71,7 +76,9 @@ def test_smooth_l1_is_continuous_and_below_both_l1_and_half_l2_over_beta(x, beta
 
 def test_regression_loss_is_the_mean_over_positives_of_the_summed_coordinates():
     deltas = torch.zeros(1, 3, 4)
-    targets = torch.tensor([[[0.5, 0.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0], [9.0, 9.0, 9.0, 9.0]]])
+    targets = torch.tensor(
+        [[[0.5, 0.0, 0.0, 0.0], [2.0, 0.0, 0.0, 0.0], [9.0, 9.0, 9.0, 9.0]]]
+    )
     weights = torch.tensor([[0.5, 0.5, 0.0]])
     # (0.125 + 1.5) / 2; the third anchor has weight 0
     assert smooth_l1_loss(deltas, targets, weights).item() == pytest.approx(0.8125)
@@ -88,7 +95,12 @@ def test_losses_are_zero_when_predictions_equal_the_assigned_targets():
     grid = anchors.anchor_grid(17, 8, anchors.anchor_shapes())
     t = anchors.assign_targets(grid, np.array([5.0, -3.0, 70.0, 60.0]), rng=0)
     targets = torch.from_numpy(t.deltas)[None]
-    assert smooth_l1_loss(targets.clone(), targets, torch.from_numpy(t.weights)[None]).item() == 0.0
+    assert (
+        smooth_l1_loss(
+            targets.clone(), targets, torch.from_numpy(t.weights)[None]
+        ).item()
+        == 0.0
+    )
 
 
 def test_regression_loss_rejects_mismatched_shapes():

@@ -29,19 +29,27 @@ def test_xcorr_of_hand_computed_case():
 def test_three_forms_agree(batch, channels, kernel, extra, seed):
     generator = torch.Generator().manual_seed(seed)
     z = torch.randn(batch, channels, kernel, kernel + 1, generator=generator)
-    x = torch.randn(batch, channels, kernel + extra, kernel + 1 + extra + 1, generator=generator)
+    x = torch.randn(
+        batch, channels, kernel + extra, kernel + 1 + extra + 1, generator=generator
+    )
     loop = xcorr_loop(z, x)
     assert loop.shape == (batch, 1, extra + 1, extra + 2)
     torch.testing.assert_close(xcorr_batched(z, x), loop, atol=1e-5, rtol=1e-5)
     depthwise = xcorr_depthwise(z, x)
     assert depthwise.shape == (batch, channels, extra + 1, extra + 2)
-    torch.testing.assert_close(depthwise.sum(dim=1, keepdim=True), loop, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(
+        depthwise.sum(dim=1, keepdim=True), loop, atol=1e-5, rtol=1e-5
+    )
 
 
 def test_batched_equals_loop_on_siamfc_sizes():
-    # float64: a sum of 2,304 products loses ~1e-4 to float32 rounding, whatever the order
+    # float64: a sum of 2,304 products loses ~1e-4 to float32 rounding, whatever the
+    # order
     torch.manual_seed(0)
-    z, x = torch.randn(8, 64, 6, 6, dtype=torch.float64), torch.randn(8, 64, 22, 22, dtype=torch.float64)
+    z, x = (
+        torch.randn(8, 64, 6, 6, dtype=torch.float64),
+        torch.randn(8, 64, 22, 22, dtype=torch.float64),
+    )
     out = xcorr_batched(z, x)
     assert out.shape == (8, 1, 17, 17)
     torch.testing.assert_close(out, xcorr_loop(z, x), atol=1e-5, rtol=1e-5)
