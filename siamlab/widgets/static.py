@@ -1,5 +1,4 @@
-"""Explorers that work with and without a kernel: live ipywidgets and precomputed
-states.
+"""Explorers that work with and without a kernel: live widgets, precomputed states.
 
 A notebook output may carry several representations of one object. `explorer` returns an
 ipywidgets box whose output bundle holds both the live widget (JupyterLab draws it, and
@@ -8,7 +7,8 @@ figure of every combination of a few slider positions, drawn ahead of time as JP
 URIs, with range inputs and a few lines of JavaScript that swap the image. The HTML book
 has no kernel; it is told to prefer `text/html` (`nb_mime_priority_overrides` in
 `_config.yml`), so its readers move the same sliders over the precomputed states. The
-fragment requests nothing outside itself."""
+fragment requests nothing outside itself.
+"""
 
 from __future__ import annotations
 
