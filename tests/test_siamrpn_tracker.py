@@ -186,3 +186,33 @@ def test_bad_inputs_are_rejected(random_model):
         tracker.with_params(scale_step=1.1)
     with pytest.raises(FileNotFoundError):
         make_tracker("siamrpn", weights="/nonexistent/SiamRPNBIG.model")
+
+
+def test_shipped_tracker_finds_a_pasted_copy():
+    from siamlab.boxes import iou
+
+    tracker = make_tracker("siamrpn")
+    for dx, dy in [(0, 0), (6, -4), (-10, 8)]:
+        tracker.init(pasted(90, 120), [90, 120, 70, 40])
+        box = tracker.update(pasted(90 + dx, 120 + dy)).box
+        assert iou(box, [90 + dx, 120 + dy, 70, 40]) > 0.6, (dx, dy, box)
+        assert 1.3 < box[2] / box[3] < 2.0  # the patch is 70 x 40
+
+
+def test_shipped_checkpoint_matches_its_manifest():
+    import json
+
+    from siamlab.models.siamrpn import DEFAULT_SIAMRPN_WEIGHTS
+    from siamlab.train import load_checkpoint
+
+    manifest = json.loads(
+        (DEFAULT_SIAMRPN_WEIGHTS.parent / "MANIFEST.json").read_text()
+    )
+    entry = manifest["siamrpn_tiny.pt"]
+    state = load_checkpoint(DEFAULT_SIAMRPN_WEIGHTS)
+    assert (
+        state["step"] == entry["steps"]
+        and f"--steps {entry['steps']}" in entry["command"]
+    )
+    assert SiamRPNConfig.from_dict(state["config"]) == SiamRPNConfig.tiny()
+    assert "optimizer" not in state  # shipped without the optimiser's state
