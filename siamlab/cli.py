@@ -1,8 +1,9 @@
-"""The command line: `python -m siamlab <command> …` (or `siamlab <command> …` once installed).
+"""The command line: `python -m siamlab <command> …` (or `siamlab <command> …` once
+installed).
 
-Each command is a function `_add_<name>(subparsers)` that declares its arguments and sets
-`handler`, a function of the parsed arguments that returns the exit status. Heavy imports happen
-inside the handlers so that `--help` stays instant.
+Each command is a function `_add_<name>(subparsers)` that declares its arguments and
+sets `handler`, a function of the parsed arguments that returns the exit status. Heavy
+imports happen inside the handlers so that `--help` stays instant.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from siamlab import __version__
 CommandAdder = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
-def _add_info(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_info(
+    subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
     parser = subparsers.add_parser(
         "info", help="show the versions, the device and where the shipped weights are"
     )
@@ -43,18 +46,44 @@ def _add_info(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]")
 COMMANDS: list[CommandAdder] = [_add_info]
 
 
-def _add_synth(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_synth(
+    subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
     parser = subparsers.add_parser(
-        "synth", help="write SynthTrack sequences to disk in the OTB or GOT-10k layout",
-        description="Write SynthTrack sequences as image files with their ground truth. Without "
-        "--num/--length/--seed the split's fixed configuration is written (e.g. synth-test).",
+        "synth",
+        help="write SynthTrack sequences to disk in the OTB or GOT-10k layout",
+        description="Write SynthTrack sequences as image files with their ground "
+        "truth. Without --num/--length/--seed the split's fixed configuration is "
+        "written (e.g. synth-test).",
     )
-    parser.add_argument("--split", choices=["train", "test"], default="test", help="photographs to use (default: test)")
-    parser.add_argument("--num", type=int, default=None, help="number of sequences (default: the split's)")
-    parser.add_argument("--length", type=int, default=None, help="frames per sequence (default: the split's)")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default: the split's)")
+    parser.add_argument(
+        "--split",
+        choices=["train", "test"],
+        default="test",
+        help="photographs to use (default: test)",
+    )
+    parser.add_argument(
+        "--num",
+        type=int,
+        default=None,
+        help="number of sequences (default: the split's)",
+    )
+    parser.add_argument(
+        "--length",
+        type=int,
+        default=None,
+        help="frames per sequence (default: the split's)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="random seed (default: the split's)"
+    )
     parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--format", choices=["otb", "got10k"], default="got10k", help="folder layout (default: got10k)")
+    parser.add_argument(
+        "--format",
+        choices=["otb", "got10k"],
+        default="got10k",
+        help="folder layout (default: got10k)",
+    )
 
     def handler(args: argparse.Namespace) -> int:
         from dataclasses import replace
@@ -63,24 +92,41 @@ def _add_synth(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]"
 
         from siamlab.datasets import formats, synth
 
-        preset = synth.SynthConfig.test() if args.split == "test" else synth.SynthConfig.train()
-        changes = {k: v for k, v in (("num_sequences", args.num), ("length", args.length), ("seed", args.seed))
-                   if v is not None}
+        preset = (
+            synth.SynthConfig.test()
+            if args.split == "test"
+            else synth.SynthConfig.train()
+        )
+        changes = {
+            k: v
+            for k, v in (
+                ("num_sequences", args.num),
+                ("length", args.length),
+                ("seed", args.seed),
+            )
+            if v is not None
+        }
         _check_output(args.out, "--out", folder=True)
         config = replace(preset, **changes)
-        sequences = (synth.make_sequence(config, i) for i in range(config.num_sequences))
+        sequences = (
+            synth.make_sequence(config, i) for i in range(config.num_sequences)
+        )
         bar = tqdm(sequences, total=config.num_sequences, desc=f"synth-{args.split}")
         with _Staged(args.out) as staged:
             formats.WRITERS[args.format](bar, staged)
         root = args.out
-        print(f"wrote {config.num_sequences} sequences x {config.length} frames ({args.format} layout) to {root}")
+        print(
+            f"wrote {config.num_sequences} sequences x {config.length} frames "
+            f"({args.format} layout) to {root}"
+        )
         return 0
 
     parser.set_defaults(handler=handler)
 
 
 def _jsonable(value):
-    """`value` with NumPy numbers and arrays as Python ones and NaN / infinity as None (strict JSON)."""
+    """`value` with NumPy numbers and arrays as Python ones and NaN / infinity as None
+    (strict JSON)."""
     import math
 
     import numpy as np
@@ -88,7 +134,10 @@ def _jsonable(value):
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in (value.tolist() if isinstance(value, np.ndarray) else value)]
+        return [
+            _jsonable(v)
+            for v in (value.tolist() if isinstance(value, np.ndarray) else value)
+        ]
     if isinstance(value, (np.integer, np.floating)):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -111,11 +160,18 @@ def _check_output(path: str | None, flag: str, folder: bool = False) -> None:
     if target.exists() and target.is_dir() != folder:
         expected, found = ("a folder", "a file") if folder else ("a file", "a folder")
         raise ValueError(f"{flag} {str(path)!r} is {found}, expected {expected}")
-    existing = next(p for p in (target, *target.parents) if p.exists() or p == Path(p.anchor))
+    existing = next(
+        p for p in (target, *target.parents) if p.exists() or p == Path(p.anchor)
+    )
     if existing != target and not existing.is_dir():
-        raise ValueError(f"{flag} {str(path)!r} cannot be created: {str(existing)!r} is a file")
+        raise ValueError(
+            f"{flag} {str(path)!r} cannot be created: {str(existing)!r} is a file"
+        )
     if not os.access(existing, os.W_OK):
-        raise ValueError(f"{flag} {str(path)!r} cannot be written: no permission on {str(existing)!r}")
+        raise ValueError(
+            f"{flag} {str(path)!r} cannot be written: "
+            f"no permission on {str(existing)!r}"
+        )
 
 
 def _write_report(row: dict, args: argparse.Namespace, **extra) -> None:
@@ -130,8 +186,12 @@ def _write_report(row: dict, args: argparse.Namespace, **extra) -> None:
     if args.json:
         target = Path(args.json)
         target.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(_jsonable({**extra, "dataset": args.dataset, **row}), indent=1)
-        handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        text = json.dumps(
+            _jsonable({**extra, "dataset": args.dataset, **row}), indent=1
+        )
+        handle, tmp = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+        )
         try:  # written whole or not at all
             with os.fdopen(handle, "w", encoding="utf-8") as file:
                 file.write(text)
@@ -142,8 +202,9 @@ def _write_report(row: dict, args: argparse.Namespace, **extra) -> None:
 
 
 class _Staged:
-    """A temporary folder beside `target` whose files are moved into `target` only when the
-    `with` block succeeds, so a failed command leaves no partial output (None: no folder)."""
+    """A temporary folder beside `target` whose files are moved into `target` only when
+    the `with` block succeeds, so a failed command leaves no partial output (None: no
+    folder)."""
 
     def __init__(self, target: str | None) -> None:
         self.target = target
@@ -157,7 +218,9 @@ class _Staged:
             return None
         parent = Path(self.target).absolute().parent
         parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = tempfile.mkdtemp(dir=parent, prefix=f".{Path(self.target).name}.partial-")
+        self.tmp = tempfile.mkdtemp(
+            dir=parent, prefix=f".{Path(self.target).name}.partial-"
+        )
         return self.tmp
 
     def __exit__(self, kind, error, trace) -> None:
@@ -169,7 +232,9 @@ class _Staged:
             return
         try:
             if kind is None:
-                for source in sorted(p for p in Path(self.tmp).rglob("*") if p.is_file()):
+                for source in sorted(
+                    p for p in Path(self.tmp).rglob("*") if p.is_file()
+                ):
                     destination = Path(self.target) / source.relative_to(self.tmp)
                     destination.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(source, destination)
@@ -177,7 +242,12 @@ class _Staged:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-#: How `eval` and `score` choose the scoring protocol (`siamlab.evaluation` has the details).
+DATASETS_HELP = (
+    "synth-test, synth-train, otb:DIR, got10k:DIR, lasot:DIR, vot:DIR or vot-area:DIR"
+)
+
+#: How `eval` and `score` choose the scoring protocol (`siamlab.evaluation` has the
+# details).
 PROTOCOL_HELP = (
     "The scores follow the conventions of the dataset's public toolkit: otb:, vot:, "
     "vot-area: and SynthTrack by the OTB toolkit (every frame counts, the first "
@@ -192,24 +262,46 @@ PROTOCOL_HELP = (
 
 def _add_protocol(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--protocol", choices=["otb", "got10k", "lasot"], default=None,
+        "--protocol",
+        choices=["otb", "got10k", "lasot"],
+        default=None,
         help="score by this toolkit's conventions (default: the dataset's own)",
     )
 
 
-def _add_eval(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_eval(
+    subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
     parser = subparsers.add_parser(
-        "eval", help="run a tracker on a dataset and score it",
+        "eval",
+        help="run a tracker on a dataset and score it",
         description="Run a tracker on a dataset and score it. " + PROTOCOL_HELP,
     )
-    parser.add_argument("--tracker", required=True, help="tracker name (see siamlab.trackers.registry)")
-    parser.add_argument("--dataset", required=True,
-                        help="synth-test, synth-train, otb:DIR, got10k:DIR, lasot:DIR, vot:DIR or vot-area:DIR")
-    parser.add_argument("--max-sequences", type=int, default=None, help="only the first N sequences")
-    parser.add_argument("--json", default=None, help="write the scores (with per-sequence ones) to this file")
-    parser.add_argument("--results", default=None, help="save raw boxes as DIR/<tracker>/<sequence>.txt")
-    parser.add_argument("--weights", default=None, help="checkpoint for trackers that take one")
-    parser.add_argument("--device", default=None, help="cpu, cuda, mps (for trackers that take one)")
+    parser.add_argument(
+        "--tracker", required=True, help="tracker name (see siamlab.trackers.registry)"
+    )
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        help=DATASETS_HELP,
+    )
+    parser.add_argument(
+        "--max-sequences", type=int, default=None, help="only the first N sequences"
+    )
+    parser.add_argument(
+        "--json",
+        default=None,
+        help="write the scores (with per-sequence ones) to this file",
+    )
+    parser.add_argument(
+        "--results", default=None, help="save raw boxes as DIR/<tracker>/<sequence>.txt"
+    )
+    parser.add_argument(
+        "--weights", default=None, help="checkpoint for trackers that take one"
+    )
+    parser.add_argument(
+        "--device", default=None, help="cpu, cuda, mps (for trackers that take one)"
+    )
     _add_protocol(parser)
 
     def handler(args: argparse.Namespace) -> int:
@@ -219,12 +311,20 @@ def _add_eval(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]")
 
         _check_output(args.json, "--json")
         _check_output(args.results, "--results", folder=True)
-        make_tracker(args.tracker, weights=args.weights, device=args.device)  # fail early on bad names
+        make_tracker(
+            args.tracker, weights=args.weights, device=args.device
+        )  # fail early on bad names
         sequences = load_dataset(args.dataset, args.max_sequences)
-        factory = lambda: make_tracker(args.tracker, weights=args.weights, device=args.device)  # noqa: E731
+        factory = lambda: make_tracker(  # noqa: E731
+            args.tracker, weights=args.weights, device=args.device
+        )  # noqa: E731
         with _Staged(args.results) as results_dir:
-            table = run_benchmark({args.tracker: factory}, sequences, results_dir=results_dir,
-                                  protocol=args.protocol)
+            table = run_benchmark(
+                {args.tracker: factory},
+                sequences,
+                results_dir=results_dir,
+                protocol=args.protocol,
+            )
         print(f"protocol: {table[args.tracker]['protocol']}")
         _write_report(table[args.tracker], args, tracker=args.tracker)
         return 0
@@ -232,17 +332,33 @@ def _add_eval(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]")
     parser.set_defaults(handler=handler)
 
 
-def _add_score(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_score(
+    subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
     parser = subparsers.add_parser(
-        "score", help="score stored result files (<sequence>.txt) against a dataset",
-        description="Score stored result files against a dataset's ground truth. " + PROTOCOL_HELP,
+        "score",
+        help="score stored result files (<sequence>.txt) against a dataset",
+        description="Score stored result files against a dataset's ground truth. "
+        + PROTOCOL_HELP,
     )
-    parser.add_argument("--results", required=True,
-                        help="folder with one <sequence>.txt per sequence (1-based x,y,w,h rows)")
-    parser.add_argument("--dataset", required=True,
-                        help="synth-test, synth-train, otb:DIR, got10k:DIR, lasot:DIR, vot:DIR or vot-area:DIR")
-    parser.add_argument("--max-sequences", type=int, default=None, help="only the first N sequences")
-    parser.add_argument("--json", default=None, help="write the scores (with per-sequence ones) to this file")
+    parser.add_argument(
+        "--results",
+        required=True,
+        help="folder with one <sequence>.txt per sequence (1-based x,y,w,h rows)",
+    )
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        help=DATASETS_HELP,
+    )
+    parser.add_argument(
+        "--max-sequences", type=int, default=None, help="only the first N sequences"
+    )
+    parser.add_argument(
+        "--json",
+        default=None,
+        help="write the scores (with per-sequence ones) to this file",
+    )
     _add_protocol(parser)
 
     def handler(args: argparse.Namespace) -> int:
@@ -263,7 +379,8 @@ COMMANDS += [_add_synth, _add_eval, _add_score]
 
 
 def _train_siamfc(args: argparse.Namespace) -> int:
-    """`train siamfc`: SiamFC (chapter 2) on pairs from `--dataset`, checkpoint written to `--out`."""
+    """`train siamfc`: SiamFC (chapter 2) on pairs from `--dataset`, checkpoint written
+    to `--out`."""
     import time
 
     from siamlab.datasets import load_dataset
@@ -272,28 +389,48 @@ def _train_siamfc(args: argparse.Namespace) -> int:
 
     presets = {"tiny": SiamFCConfig.tiny, "paper": SiamFCConfig.paper}
     if args.preset not in presets:
-        raise ValueError(f"--preset must be one of {sorted(presets)} for siamfc, got {args.preset!r}")
+        raise ValueError(
+            f"--preset must be one of {sorted(presets)} for siamfc, got {args.preset!r}"
+        )
     if args.steps < 1 or args.batch_size < 1:
-        raise ValueError(f"--steps and --batch-size must be positive, got {args.steps} and {args.batch_size}")
+        raise ValueError(
+            "--steps and --batch-size must be positive, "
+            f"got {args.steps} and {args.batch_size}"
+        )
     _check_output(args.out, "--out")
-    get_device(args.device)  # an unknown or absent device is an error before the data load
+    get_device(
+        args.device
+    )  # an unknown or absent device is an error before the data load
     sequences = load_dataset(args.dataset, args.max_sequences)
     start = time.perf_counter()
-    _, history = train_siamfc(presets[args.preset](), sequences, args.steps, batch_size=args.batch_size,
-                              lr=args.lr, seed=args.seed, checkpoint=args.out, resume=args.resume,
-                              device=args.device)
-    tail = history.losses[-min(50, len(history.losses)):] or [float("nan")]
-    print(f"trained siamfc ({args.preset}) to step {history.step} in {time.perf_counter() - start:.0f} s; "
-          f"mean loss of the last {len(tail)} steps {sum(tail) / len(tail):.4f}; wrote {args.out}")
+    _, history = train_siamfc(
+        presets[args.preset](),
+        sequences,
+        args.steps,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        seed=args.seed,
+        checkpoint=args.out,
+        resume=args.resume,
+        device=args.device,
+    )
+    tail = history.losses[-min(50, len(history.losses)) :] or [float("nan")]
+    print(
+        f"trained siamfc ({args.preset}) to step {history.step} "
+        f"in {time.perf_counter() - start:.0f} s; mean loss of the last {len(tail)} "
+        f"steps {sum(tail) / len(tail):.4f}; wrote {args.out}"
+    )
     return 0
 
 
-#: Models `siamlab train MODEL` knows, each a handler of the parsed arguments; chapters add theirs.
+#: Models `siamlab train MODEL` knows, each a handler of the parsed arguments;
+#: chapters add theirs.
 TRAINABLE: dict[str, Callable[[argparse.Namespace], int]] = {"siamfc": _train_siamfc}
 
 
 def _train_siamrpn(args: argparse.Namespace) -> int:
-    """`train siamrpn`: SiamRPN (chapter 4), see `siamlab.models.siamrpn.train_from_args`."""
+    """`train siamrpn`: SiamRPN (chapter 4), see
+    `siamlab.models.siamrpn.train_from_args`."""
     from siamlab.models.siamrpn import train_from_args
 
     return train_from_args(args)
@@ -302,23 +439,48 @@ def _train_siamrpn(args: argparse.Namespace) -> int:
 TRAINABLE["siamrpn"] = _train_siamrpn
 
 
-def _add_train(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+def _add_train(
+    subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]",
+) -> None:
     parser = subparsers.add_parser(
-        "train", help="train a model of the book and write its checkpoint",
-        description="Train a model on SynthTrack-train (or another dataset) with atomic checkpoints; "
-        "--resume continues from --out when it exists.",
+        "train",
+        help="train a model of the book and write its checkpoint",
+        description="Train a model on SynthTrack-train (or another dataset) with "
+        "atomic checkpoints; --resume continues from --out when it exists.",
     )
     parser.add_argument("model", choices=sorted(TRAINABLE), help="which model to train")
-    parser.add_argument("--preset", default="tiny", help="model size: tiny (CPU) or paper (default: tiny)")
-    parser.add_argument("--steps", type=int, required=True, help="total optimiser steps")
+    parser.add_argument(
+        "--preset",
+        default="tiny",
+        help="model size: tiny (CPU) or paper (default: tiny)",
+    )
+    parser.add_argument(
+        "--steps", type=int, required=True, help="total optimiser steps"
+    )
     parser.add_argument("--out", required=True, help="checkpoint file to write")
-    parser.add_argument("--resume", action="store_true", help="continue from --out if it exists")
+    parser.add_argument(
+        "--resume", action="store_true", help="continue from --out if it exists"
+    )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument("--batch-size", type=int, default=16, help="pairs per step (default: 16)")
-    parser.add_argument("--lr", type=float, default=1e-3, help="initial learning rate (default: 1e-3)")
-    parser.add_argument("--dataset", default="synth-train", help="training sequences (default: synth-train)")
-    parser.add_argument("--max-sequences", type=int, default=None, help="only the first N sequences")
-    parser.add_argument("--device", default=None, help="cpu, cuda or mps (default: the fastest available)")
+    parser.add_argument(
+        "--batch-size", type=int, default=16, help="pairs per step (default: 16)"
+    )
+    parser.add_argument(
+        "--lr", type=float, default=1e-3, help="initial learning rate (default: 1e-3)"
+    )
+    parser.add_argument(
+        "--dataset",
+        default="synth-train",
+        help="training sequences (default: synth-train)",
+    )
+    parser.add_argument(
+        "--max-sequences", type=int, default=None, help="only the first N sequences"
+    )
+    parser.add_argument(
+        "--device",
+        default=None,
+        help="cpu, cuda or mps (default: the fastest available)",
+    )
     parser.set_defaults(handler=lambda args: TRAINABLE[args.model](args))
 
 
@@ -329,7 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every registered command."""
     parser = argparse.ArgumentParser(
         prog="siamlab",
-        description="Siamese trackers from the book: generate data, train, track and evaluate.",
+        description="Siamese trackers from the book: generate data, train, track "
+        "and evaluate.",
     )
     parser.add_argument("--version", action="version", version=f"siamlab {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -339,7 +502,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Parse `argv` (default: `sys.argv[1:]`) and run the command; returns the exit status."""
+    """Parse `argv` (default: `sys.argv[1:]`) and run the command; returns the exit
+    status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "handler"):
@@ -348,8 +512,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except (ValueError, OSError) as error:
-        # expected errors (bad values, devices, files, images: PIL's are OSErrors) are one
-        # line and status 2; any other exception is a bug and keeps its traceback
+        # expected errors (bad values, devices, files, images: PIL's are OSErrors) are
+        # one line and status 2; any other exception is a bug and keeps its traceback
         message = " ".join(str(error).split()) or type(error).__name__
         print(f"siamlab: error: {message}", file=sys.stderr)
         return 2

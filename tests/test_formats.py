@@ -8,22 +8,35 @@ from PIL import Image
 
 from siamlab.datasets import load_dataset, synth
 from siamlab.datasets.formats import (
-    read_boxes, read_got10k, read_lasot, read_otb, read_vot, write_boxes, write_got10k, write_otb,
+    read_boxes,
+    read_got10k,
+    read_lasot,
+    read_otb,
+    read_vot,
+    write_boxes,
+    write_got10k,
+    write_otb,
 )
 
 
 def write_frames(folder: Path, count: int, digits: int, suffix: str = ".jpg") -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for index in range(1, count + 1):
-        Image.fromarray(np.full((12, 16, 3), 10 * index, np.uint8)).save(folder / f"{index:0{digits}d}{suffix}")
+        Image.fromarray(np.full((12, 16, 3), 10 * index, np.uint8)).save(
+            folder / f"{index:0{digits}d}{suffix}"
+        )
 
 
-# --- text files ---------------------------------------------------------------------------------
+# --- text files
+# ---------------------------------------------------------------------------------
+
 
 def test_read_boxes_converts_one_based_rows_with_any_separator(tmp_path):
     path = tmp_path / "gt.txt"
     path.write_text("11,21,30,40\n12\t22\t30\t40\n13 23 30 40\n\n")
-    np.testing.assert_allclose(read_boxes(path), [[10, 20, 30, 40], [11, 21, 30, 40], [12, 22, 30, 40]])
+    np.testing.assert_allclose(
+        read_boxes(path), [[10, 20, 30, 40], [11, 21, 30, 40], [12, 22, 30, 40]]
+    )
 
 
 def test_read_boxes_turns_a_polygon_into_its_axis_aligned_box(tmp_path):
@@ -54,8 +67,15 @@ def test_read_boxes_rejects_masks_empty_and_missing_files(tmp_path):
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(*[st.floats(-100, 500, allow_nan=False)] * 2, *[st.floats(0.5, 300)] * 2),
-                min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.tuples(
+            *[st.floats(-100, 500, allow_nan=False)] * 2, *[st.floats(0.5, 300)] * 2
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
 def test_written_boxes_read_back_the_same(tmp_path_factory, rows):
     path = tmp_path_factory.mktemp("boxes") / "b.txt"
     write_boxes(path, np.array(rows))
@@ -67,12 +87,18 @@ def test_absent_rows_are_written_as_zeros_and_read_as_absent(tmp_path):
     assert (tmp_path / "gt.txt").read_text().splitlines()[1] == "0,0,0,0"
 
 
-# --- readers on fixture folders in each benchmark's layout ---------------------------------------
+# --- readers on fixture folders in each benchmark's layout
+# ---------------------------------------
+
 
 def test_otb_reader_handles_two_targets_and_one_based_boxes(tmp_path):
     write_frames(tmp_path / "Jogging" / "img", 3, 4)
-    (tmp_path / "Jogging" / "groundtruth_rect.1.txt").write_text("2,3,4,5\n2,3,4,5\n2,3,4,5\n")
-    (tmp_path / "Jogging" / "groundtruth_rect.2.txt").write_text("6\t7\t4\t5\n6\t7\t4\t5\n0\t0\t0\t0\n")
+    (tmp_path / "Jogging" / "groundtruth_rect.1.txt").write_text(
+        "2,3,4,5\n2,3,4,5\n2,3,4,5\n"
+    )
+    (tmp_path / "Jogging" / "groundtruth_rect.2.txt").write_text(
+        "6\t7\t4\t5\n6\t7\t4\t5\n0\t0\t0\t0\n"
+    )
     write_frames(tmp_path / "Basketball" / "img", 2, 4)
     (tmp_path / "Basketball" / "groundtruth_rect.txt").write_text("1,1,8,8\n2,2,8,8\n")
     sequences = read_otb(tmp_path)
@@ -84,7 +110,9 @@ def test_otb_reader_handles_two_targets_and_one_based_boxes(tmp_path):
 
 def test_otb_reader_starts_sequences_whose_annotation_starts_late(tmp_path):
     write_frames(tmp_path / "BlurCar3" / "img", 5, 4)
-    (tmp_path / "BlurCar3" / "groundtruth_rect.txt").write_text("1,1,4,4\n1,1,4,4\n1,1,4,4\n")
+    (tmp_path / "BlurCar3" / "groundtruth_rect.txt").write_text(
+        "1,1,4,4\n1,1,4,4\n1,1,4,4\n"
+    )
     sequence = read_otb(tmp_path)[0]
     assert sequence.metadata["files"][0].endswith("0003.jpg") and len(sequence) == 3
 
@@ -138,22 +166,30 @@ def test_a_ground_truth_longer_than_the_images_is_an_error(tmp_path):
         read_otb(tmp_path)
 
 
-# --- writers and load_dataset --------------------------------------------------------------------
+# --- writers and load_dataset
+# --------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def synth_sequences():
-    return synth.make_sequences(synth.SynthConfig("test", 9, 12, seed=5))[5:7]  # OCC and OV
+    return synth.make_sequences(synth.SynthConfig("test", 9, 12, seed=5))[
+        5:7
+    ]  # OCC and OV
 
 
 @pytest.mark.parametrize("writer, spec", [(write_otb, "otb"), (write_got10k, "got10k")])
-def test_synthtrack_written_to_a_layout_reads_back_the_same(tmp_path, synth_sequences, writer, spec):
+def test_synthtrack_written_to_a_layout_reads_back_the_same(
+    tmp_path, synth_sequences, writer, spec
+):
     writer(synth_sequences, tmp_path, image_format="png")
     loaded = load_dataset(f"{spec}:{tmp_path}")
     for original, copy in zip(synth_sequences, loaded):
         assert copy.name == original.name and copy.attributes == original.attributes
         np.testing.assert_array_equal(copy.absent, original.absent)
         visible = ~original.absent
-        np.testing.assert_allclose(copy.boxes[visible], original.boxes[visible], atol=1e-4)
+        np.testing.assert_allclose(
+            copy.boxes[visible], original.boxes[visible], atol=1e-4
+        )
         np.testing.assert_array_equal(copy.frame(3), original.frame(3))
 
 
@@ -161,7 +197,9 @@ def test_got10k_writer_records_visible_eighths(tmp_path, synth_sequences):
     write_got10k(synth_sequences[:1], tmp_path)
     cover = read_got10k(tmp_path)[0].metadata["cover_label"]
     expected = np.round(8 * (1 - synth_sequences[0].metadata["cover"])).astype(int)
-    np.testing.assert_array_equal(cover, np.where(synth_sequences[0].absent, 0, expected))
+    np.testing.assert_array_equal(
+        cover, np.where(synth_sequences[0].absent, 0, expected)
+    )
 
 
 def test_load_dataset_rejects_unknown_specs_and_missing_folders(tmp_path):
