@@ -58,7 +58,7 @@ PAGE_PROBLEMS_JS = """() => {
   if (errors.length) problems.push(errors.length + " error output(s)");
   const text = document.body.innerText;
   if (text.includes("Traceback (most recent call last)")) problems.push("a traceback");
-  const widgetText = /\\b(VBox|HBox|IntSlider|FloatSlider|Image)\\(/;
+  const widgetText = /\\b[A-Z]\\w*Box\\(children=\\(/;  // an ipywidget's text form
   for (const out of document.querySelectorAll(".cell_output")) {
     if (widgetText.test(out.innerText)) {
       problems.push("a widget shown as text (no static view)");
