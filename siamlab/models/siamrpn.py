@@ -367,7 +367,7 @@ def init_from_siamfc(model: SiamRPNNet, path: str | os.PathLike | None = None) -
     SiamFC-tiny). SiamRPN starts from a pre-trained AlexNet (ImageNet in the paper);
     here the backbone chapter 2 trained plays that part. `ValueError` if the two
     backbones differ in shape (another width or grouping)."""
-    from siamlab.nn.models import load_siamfc
+    from siamlab.models.siamfc import load_siamfc
 
     source = load_siamfc(path).backbone.state_dict()
     try:
