@@ -30,3 +30,21 @@ def test_tqdm_disable_in_the_environment_silences_enabled_bars():
         env={**os.environ, "TQDM_DISABLE": "1"},
     )
     assert out.stdout.strip() == "True"
+
+
+def test_tqdm_disable_silences_the_notebook_bar_too(monkeypatch):
+    # tqdm's notebook bar passes `disable` on explicitly, so tqdm alone would ignore
+    # the environment and show a widget in every page of the book.
+    import tqdm.notebook
+
+    import siamlab.progress
+
+    monkeypatch.setenv("TQDM_DISABLE", "1")
+    monkeypatch.setattr(siamlab.progress, "tqdm", tqdm.notebook.tqdm)
+    assert progress_bar(range(3), enabled=True).disable is True
+
+
+def test_tqdm_disable_0_keeps_bars(monkeypatch):
+    monkeypatch.setenv("TQDM_DISABLE", "0")
+    bar = progress_bar(range(3), enabled=True, file=open(os.devnull, "w"))
+    assert bar.disable is False
