@@ -9,11 +9,11 @@ CHAPTERS := $(sort $(wildcard book/[0-9][0-9]_*.md))
 NOTEBOOKS := _build/notebooks
 PYTEST_ARGS ?=
 
-.PHONY: help install test unit chapters book browser check-book lab package clean
+.PHONY: help install test lint unit chapters book browser check-book lab package clean
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make test   - unit tests, then every chapter validated with nbval"
+	@echo "make test   - ruff, unit tests, then every chapter validated with nbval"
 	@echo "make book   - execute every chapter and build the HTML book into _build/html"
 	@echo "make lab    - open the chapters in JupyterLab"
 	@echo "make package - build the sdist and wheel, install them elsewhere and smoke-test"
@@ -26,6 +26,12 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# ruff at 88 columns: nothing in the library or its tests scrolls sideways in the book.
+LINTED := siamlab tests benchmarks _ext
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
@@ -40,7 +46,7 @@ chapters: $(STAMP)
 	  cd $(NOTEBOOKS) && ../../$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider \
 	    --rootdir=. -o addopts="" --timeout=900 --durations=0 *.ipynb; fi
 
-test: unit chapters
+test: lint unit chapters
 
 book: $(STAMP)
 	TQDM_DISABLE=1 $(BIN)/jupyter-book build . --warningiserror --keep-going

@@ -1,4 +1,5 @@
-"""Tests of siamlab.anchors: shapes, the grid's order and geometry, encode/decode, target assignment."""
+"""Tests of siamlab.anchors: shapes, the grid's order and geometry, encode/decode,
+target assignment."""
 
 import numpy as np
 import pytest
@@ -6,7 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siamlab import anchors, boxes
+from siamlab import anchors
 
 SIAMRPN = np.array([[104, 32], [88, 40], [64, 64], [40, 80], [32, 96]], dtype=float)
 
@@ -17,11 +18,15 @@ def grid() -> np.ndarray:
 
 
 def test_siamrpn_shapes_follow_the_reference_convention():
-    np.testing.assert_array_equal(anchors.anchor_shapes(8, (0.33, 0.5, 1, 2, 3), (8,)), SIAMRPN)
+    np.testing.assert_array_equal(
+        anchors.anchor_shapes(8, (0.33, 0.5, 1, 2, 3), (8,)), SIAMRPN
+    )
 
 
 def test_faster_rcnn_has_nine_shapes_with_areas_near_128_256_512_squared():
-    shapes = anchors.anchor_shapes(16, anchors.FASTER_RCNN_RATIOS, anchors.FASTER_RCNN_SCALES)
+    shapes = anchors.anchor_shapes(
+        16, anchors.FASTER_RCNN_RATIOS, anchors.FASTER_RCNN_SCALES
+    )
     assert shapes.shape == (9, 2)
     np.testing.assert_array_equal(shapes[3:6], [[128, 128], [256, 256], [512, 512]])
     sides = np.sqrt(shapes.prod(axis=1)).reshape(3, 3)  # ratio-major: rows are ratios
@@ -41,7 +46,9 @@ def test_faster_rcnn_rounding_gives_the_reference_anchors():
 def test_truncation_and_rounding_differ_only_where_the_fraction_is_large():
     kwargs = dict(stride=16, ratios=(0.5,), scales=(1.0,))
     np.testing.assert_array_equal(anchors.anchor_shapes(**kwargs), [[22, 11]])
-    np.testing.assert_array_equal(anchors.anchor_shapes(**kwargs, rounding="round"), [[23, 12]])
+    np.testing.assert_array_equal(
+        anchors.anchor_shapes(**kwargs, rounding="round"), [[23, 12]]
+    )
 
 
 def test_unknown_rounding_raises_value_error():
@@ -90,7 +97,9 @@ def test_grid_is_anchor_major_with_positions_row_by_row(grid):
     assert np.all(grid[s * s : 2 * s * s, 2:] == SIAMRPN[1])
     # index a·S·S + row·S + col is column col (x) and row row (y)
     a, row, col = 3, 2, 11
-    np.testing.assert_array_equal(grid[a * s * s + row * s + col], [(col - 8) * 8, (row - 8) * 8, 40, 80])
+    np.testing.assert_array_equal(
+        grid[a * s * s + row * s + col], [(col - 8) * 8, (row - 8) * 8, 40, 80]
+    )
 
 
 def test_even_score_map_is_centred_between_positions():
@@ -108,7 +117,10 @@ def test_per_anchor_rows_follow_the_grid_order():
     for c in range(2):  # channel c·k + a holds component c of shape a
         assert rows[0, index, c] == cls[0, c * k + a, row, col]
     reg = torch.randn(2, 4 * k, s, s)
-    assert torch.equal(anchors.per_anchor(reg, 4)[1, index], reg[1, [c * k + a for c in range(4)], row, col])
+    assert torch.equal(
+        anchors.per_anchor(reg, 4)[1, index],
+        reg[1, [c * k + a for c in range(4)], row, col],
+    )
 
 
 def test_per_anchor_rejects_channels_that_do_not_divide():
@@ -120,14 +132,18 @@ def test_per_anchor_rejects_channels_that_do_not_divide():
 
 def test_iou_matrix_of_cxcywh_boxes_matches_hand_computation():
     a = np.array([[5.0, 5.0, 10.0, 10.0]])
-    b = np.array([[5.0, 5.0, 10.0, 10.0], [10.0, 5.0, 10.0, 10.0], [50.0, 50.0, 4.0, 4.0]])
+    b = np.array(
+        [[5.0, 5.0, 10.0, 10.0], [10.0, 5.0, 10.0, 10.0], [50.0, 50.0, 4.0, 4.0]]
+    )
     np.testing.assert_allclose(anchors.iou_matrix(a, b), [[1.0, 50 / 150, 0.0]])
 
 
 def test_encode_hand_computed():
     box = np.array([12.0, 4.0, 128.0, 32.0])
     anchor = np.array([4.0, 8.0, 64.0, 64.0])
-    np.testing.assert_allclose(anchors.encode(box, anchor), [0.125, -0.0625, np.log(2), np.log(0.5)])
+    np.testing.assert_allclose(
+        anchors.encode(box, anchor), [0.125, -0.0625, np.log(2), np.log(0.5)]
+    )
 
 
 finite = st.floats(-200, 200, allow_nan=False)
@@ -135,15 +151,25 @@ size = st.floats(1, 400, allow_nan=False)
 
 
 @settings(max_examples=200, deadline=None)
-@given(box=st.tuples(finite, finite, size, size), anchor=st.tuples(finite, finite, size, size))
+@given(
+    box=st.tuples(finite, finite, size, size),
+    anchor=st.tuples(finite, finite, size, size),
+)
 def test_decode_inverts_encode(box, anchor):
-    np.testing.assert_allclose(anchors.decode(anchors.encode(box, anchor), anchor), box, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(
+        anchors.decode(anchors.encode(box, anchor), anchor), box, rtol=1e-9, atol=1e-9
+    )
 
 
 @settings(max_examples=200, deadline=None)
-@given(deltas=st.tuples(*[st.floats(-3, 3)] * 4), anchor=st.tuples(finite, finite, size, size))
+@given(
+    deltas=st.tuples(*[st.floats(-3, 3)] * 4),
+    anchor=st.tuples(finite, finite, size, size),
+)
 def test_encode_inverts_decode(deltas, anchor):
-    np.testing.assert_allclose(anchors.encode(anchors.decode(deltas, anchor), anchor), deltas, atol=1e-9)
+    np.testing.assert_allclose(
+        anchors.encode(anchors.decode(deltas, anchor), anchor), deltas, atol=1e-9
+    )
 
 
 def test_encode_of_a_zero_size_box_raises_value_error():
@@ -162,7 +188,9 @@ def _random_boxes(n: int, seed: int) -> np.ndarray:
 
 def test_assignment_respects_thresholds_and_sampling_caps_on_many_boxes(grid):
     gts = _random_boxes(300, seed=1)
-    t = anchors.assign_targets(grid, gts, positive=0.6, negative=0.3, num_positive=16, num_total=64, rng=0)
+    t = anchors.assign_targets(
+        grid, gts, positive=0.6, negative=0.3, num_positive=16, num_total=64, rng=0
+    )
     overlap = anchors.iou_matrix(gts, grid)
     np.testing.assert_allclose(t.iou, overlap)
     assert np.all(overlap[t.labels == 1] > 0.6) and np.all(overlap[t.labels == 0] < 0.3)
@@ -184,20 +212,27 @@ def test_regression_weights_are_one_over_positives_on_positives_only(grid):
     has = positives > 0
     np.testing.assert_allclose(t.weights.sum(1)[has], 1.0, rtol=1e-6)
     np.testing.assert_allclose(t.weights.max(1)[has], 1.0 / positives[has], rtol=1e-6)
-    np.testing.assert_allclose(t.deltas, anchors.encode(gts[:, None], grid[None]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        t.deltas, anchors.encode(gts[:, None], grid[None]), rtol=1e-5, atol=1e-6
+    )
 
 
 def test_single_box_and_batch_give_the_same_kind_of_result(grid):
     gt = np.array([4.0, -6.0, 60.0, 70.0])
     t = anchors.assign_targets(grid, gt, rng=5)
-    assert t.labels.shape == t.weights.shape == t.iou.shape == (1445,) and t.deltas.shape == (1445, 4)
+    assert t.labels.shape == t.weights.shape == t.iou.shape == (
+        1445,
+    ) and t.deltas.shape == (1445, 4)
     assert t.labels.dtype == np.int64 and t.deltas.dtype == np.float32
     assert 0 < (t.labels == 1).sum() <= 16
 
 
 def test_sampling_is_random_but_repeatable_with_a_seed(grid):
     gt = np.array([0.0, 0.0, 64.0, 64.0])
-    first, again = anchors.assign_targets(grid, gt, rng=7), anchors.assign_targets(grid, gt, rng=7)
+    first, again = (
+        anchors.assign_targets(grid, gt, rng=7),
+        anchors.assign_targets(grid, gt, rng=7),
+    )
     other = anchors.assign_targets(grid, gt, rng=8)
     np.testing.assert_array_equal(first.labels, again.labels)
     assert not np.array_equal(first.labels, other.labels)

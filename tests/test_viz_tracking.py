@@ -28,16 +28,25 @@ def sequence():
 
 @pytest.fixture(scope="module")
 def table(sequence):
-    return run_benchmark({"static": StaticTracker, "ncc": NCCTracker}, [sequence], progress=False)
+    return run_benchmark(
+        {"static": StaticTracker, "ncc": NCCTracker}, [sequence], progress=False
+    )
 
 
 def titled_and_labelled(fig):
     axes = [ax for ax in fig.axes if ax.get_visible() and ax.has_data()]
-    return axes and all(ax.get_xlabel() and ax.get_ylabel() and ax.get_title() for ax in axes)
+    return axes and all(
+        ax.get_xlabel() and ax.get_ylabel() and ax.get_title() for ax in axes
+    )
 
 
 def test_success_precision_and_attribute_plots_have_titles_and_labels(table):
-    for draw in (vt.success_plot, vt.precision_plot, vt.norm_precision_plot, vt.attribute_bars):
+    for draw in (
+        vt.success_plot,
+        vt.precision_plot,
+        vt.norm_precision_plot,
+        vt.attribute_bars,
+    ):
         fig = draw(table)
         assert titled_and_labelled(fig), draw.__name__
         plt.close(fig)
@@ -52,8 +61,12 @@ def test_success_plot_legend_gives_each_auc_best_first(table):
 
 
 def test_frame_grid_draws_ground_truth_and_predictions(sequence):
-    fig = vt.frame_grid(sequence, [0, 5, 11], {"static": np.tile(sequence.boxes[0], (12, 1))}, ncols=3)
-    assert sum(len(ax.patches) for ax in fig.axes) == 6  # one ground-truth and one predicted box per frame
+    fig = vt.frame_grid(
+        sequence, [0, 5, 11], {"static": np.tile(sequence.boxes[0], (12, 1))}, ncols=3
+    )
+    assert (
+        sum(len(ax.patches) for ax in fig.axes) == 6
+    )  # one ground-truth and one predicted box per frame
     assert fig.get_suptitle().startswith("toy")
     plt.close(fig)
 

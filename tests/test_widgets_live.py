@@ -38,7 +38,9 @@ def test_drawn_figures_are_released_from_pyplot():
 
 
 def test_horizontal_layout_puts_controls_beside_the_figure():
-    box = live_figure(draw_line, {"slope": widgets.IntSlider(value=1)}, layout="horizontal")
+    box = live_figure(
+        draw_line, {"slope": widgets.IntSlider(value=1)}, layout="horizontal"
+    )
     assert isinstance(box, widgets.HBox) and isinstance(box.children[0], widgets.VBox)
     with pytest.raises(ValueError, match="layout"):
         live_figure(draw_line, {"slope": widgets.IntSlider(value=1)}, layout="diagonal")

@@ -1,4 +1,5 @@
-"""Tests of `siamlab.widgets.siamese` (the margin explorer) and the figures it is built from."""
+"""Tests of `siamlab.widgets.siamese` (the margin explorer) and the figures it is built
+from."""
 
 import numpy as np
 import pytest
@@ -24,7 +25,8 @@ def sweep():
 
 
 def curves(figure):
-    """The loss-curve lines of the left axes by label prefix, and the histogram bar heights."""
+    """The loss-curve lines of the left axes by label prefix, and the histogram bar
+    heights."""
     left, right = figure.axes
     lines = {line.get_label().split(" ")[0]: line for line in left.get_lines()}
     heights = np.array([patch.get_height() for patch in right.patches])
@@ -47,9 +49,14 @@ def test_loss_curves_follow_the_contrastive_loss_formula():
     explorer = MarginExplorer(sweep(), SAME, margin=0.5)
     lines, _ = curves(explorer.figure)
     d = np.asarray(lines["dissimilar"].get_xdata())
-    assert np.allclose(lines["dissimilar"].get_ydata(), np.maximum(0.5 - d, 0) ** 2, atol=1e-6)
+    assert np.allclose(
+        lines["dissimilar"].get_ydata(), np.maximum(0.5 - d, 0) ** 2, atol=1e-6
+    )
     assert np.allclose(lines["similar"].get_ydata(), d**2, atol=1e-6)
-    assert lines["similar"].get_linestyle() == "--" and lines["dissimilar"].get_linestyle() == "-"
+    assert (
+        lines["similar"].get_linestyle() == "--"
+        and lines["dissimilar"].get_linestyle() == "-"
+    )
 
 
 def test_histograms_count_every_pair_once():
@@ -103,7 +110,9 @@ def test_project_2d_keeps_two_dimensions_and_reduces_more():
     wide = np.c_[points * [10.0, 3.0], np.zeros((20, 3))]
     projected = project_2d(wide)
     assert projected.shape == (20, 2)
-    assert np.allclose(np.abs(projected[:, 0]), np.abs(wide[:, 0] - wide[:, 0].mean()), atol=1.0)
+    assert np.allclose(
+        np.abs(projected[:, 0]), np.abs(wide[:, 0] - wide[:, 0].mean()), atol=1.0
+    )
     with pytest.raises(ValueError, match="embeddings"):
         project_2d(np.zeros((5, 1)))
 

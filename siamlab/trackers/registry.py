@@ -30,6 +30,7 @@ def _siamfc(weights: str | None = None, device: str | None = None) -> Tracker:
 
 TRACKERS["siamfc"] = _siamfc
 
+
 def _siamrpn(weights: str | None = None, device: str | None = None) -> Tracker:
     """SiamRPN (chapter 4) with the shipped tiny checkpoint, or `weights`: a siamlab
     checkpoint or a DaSiamRPN release file (with that release's settings)."""
