@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from siamlab.crops import to_tensor
+from siamlab.models.config import config_from_dict
 from siamlab.nn.backbones import AlexNet
 from siamlab.nn.heads import SiamFCHead
 from siamlab.shipped import shipped_weights
@@ -95,20 +96,7 @@ class SiamFCConfig:
         or one whose config was stored in another form, is a `ValueError` rather than a
         network silently built from defaults.
         """
-        if not isinstance(values, dict):
-            raise ValueError(
-                f"a SiamFCConfig must be stored as a dict of its fields, got "
-                f"{type(values).__name__} {values!r}"
-            )
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(map(str, set(values) - names))
-        missing = sorted(names - set(values))
-        if unknown or missing:
-            raise ValueError(
-                f"SiamFCConfig fields do not match: unknown {unknown}, missing "
-                f"{missing}"
-            )
-        return cls(**values)
+        return config_from_dict(cls, values)
 
     @property
     def total_stride(self) -> int:

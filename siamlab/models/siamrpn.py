@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -32,6 +32,7 @@ from siamlab.anchors import (
 )
 from siamlab.crops import context_size, crop_square, search_side
 from siamlab.datasets.pairs import PairSampler
+from siamlab.models.config import config_from_dict
 from siamlab.nn.backbones import AlexNet
 from siamlab.nn.heads import UpChannelRPN
 from siamlab.shipped import shipped_weights
@@ -113,20 +114,7 @@ class SiamRPNConfig:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> "SiamRPNConfig":
         """Rebuild a config stored with `config_dict`; every field and no other key."""
-        if not isinstance(values, dict):
-            raise ValueError(
-                f"a SiamRPNConfig must be stored as a dict of its fields, got "
-                f"{type(values).__name__}"
-            )
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(map(str, set(values) - names))
-        missing = sorted(names - set(values))
-        if unknown or missing:
-            raise ValueError(
-                f"SiamRPNConfig fields do not match: unknown {unknown}, "
-                f"missing {missing}"
-            )
-        return cls(**values)
+        return config_from_dict(cls, values)
 
     @property
     def total_stride(self) -> int:
