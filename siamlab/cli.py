@@ -260,6 +260,23 @@ PROTOCOL_HELP = (
 )
 
 
+def _add_dataset_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--dataset`, `--max-sequences` and `--json`, shared by `eval` and `score`."""
+    parser.add_argument(
+        "--dataset",
+        required=True,
+        help=DATASETS_HELP,
+    )
+    parser.add_argument(
+        "--max-sequences", type=int, default=None, help="only the first N sequences"
+    )
+    parser.add_argument(
+        "--json",
+        default=None,
+        help="write the scores (with per-sequence ones) to this file",
+    )
+
+
 def _add_protocol(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--protocol",
@@ -280,19 +297,7 @@ def _add_eval(
     parser.add_argument(
         "--tracker", required=True, help="tracker name (see siamlab.trackers.registry)"
     )
-    parser.add_argument(
-        "--dataset",
-        required=True,
-        help=DATASETS_HELP,
-    )
-    parser.add_argument(
-        "--max-sequences", type=int, default=None, help="only the first N sequences"
-    )
-    parser.add_argument(
-        "--json",
-        default=None,
-        help="write the scores (with per-sequence ones) to this file",
-    )
+    _add_dataset_arguments(parser)
     parser.add_argument(
         "--results", default=None, help="save raw boxes as DIR/<tracker>/<sequence>.txt"
     )
@@ -346,19 +351,7 @@ def _add_score(
         required=True,
         help="folder with one <sequence>.txt per sequence (1-based x,y,w,h rows)",
     )
-    parser.add_argument(
-        "--dataset",
-        required=True,
-        help=DATASETS_HELP,
-    )
-    parser.add_argument(
-        "--max-sequences", type=int, default=None, help="only the first N sequences"
-    )
-    parser.add_argument(
-        "--json",
-        default=None,
-        help="write the scores (with per-sequence ones) to this file",
-    )
+    _add_dataset_arguments(parser)
     _add_protocol(parser)
 
     def handler(args: argparse.Namespace) -> int:

@@ -1,7 +1,9 @@
-"""Model configs stored in checkpoints as plain dicts, and read back strictly."""
+"""Model configs stored in checkpoints as plain dicts, read back strictly, and the
+checks every training function makes of its arguments."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 from typing import Any, TypeVar
 
@@ -28,3 +30,19 @@ def config_from_dict(cls: type[ConfigT], values: Any) -> ConfigT:
             f"{name} fields do not match: unknown {unknown}, missing {missing}"
         )
     return cls(**values)
+
+
+def check_training_args(
+    steps: int, batch_size: int, lr: float, final_lr: float
+) -> None:
+    """`ValueError` naming the first training argument out of range."""
+    for name, value in (("steps", steps), ("batch_size", batch_size)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    for name, value in (("lr", lr), ("final_lr", final_lr)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"{name} must be a number, got {value!r}")
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(
+                f"{name} (learning rate) must be positive and finite, got {value}"
+            )

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from siamlab.crops import to_tensor
-from siamlab.models.config import config_from_dict
+from siamlab.models.config import check_training_args, config_from_dict
 from siamlab.nn.backbones import AlexNet
 from siamlab.nn.heads import SiamFCHead
 from siamlab.shipped import shipped_weights
@@ -210,23 +210,6 @@ def siamfc_loss(model: SiamFCNet, batch: Any) -> torch.Tensor:
     return balanced_logistic_loss(response, labels.to(device))
 
 
-def _check_training_args(
-    steps: int, batch_size: int, lr: float, final_lr: float
-) -> None:
-    """`ValueError` naming the first training argument out of range (before any
-    work)."""
-    for name, value in (("steps", steps), ("batch_size", batch_size)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    for name, value in (("lr", lr), ("final_lr", final_lr)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{name} must be a number, got {value!r}")
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(
-                f"{name} (learning rate) must be positive and finite, got {value}"
-            )
-
-
 def train_siamfc(
     config: SiamFCConfig,
     sequences: list,
@@ -256,7 +239,7 @@ def train_siamfc(
     from siamlab.device import get_device, seed_everything
     from siamlab.train import check_config, fit, load_checkpoint
 
-    _check_training_args(steps, batch_size, lr, final_lr)
+    check_training_args(steps, batch_size, lr, final_lr)
     target = get_device(device)
     start = 0
     if resume and checkpoint is not None and Path(checkpoint).exists():

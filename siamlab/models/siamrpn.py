@@ -32,7 +32,7 @@ from siamlab.anchors import (
 )
 from siamlab.crops import context_size, crop_square, search_side
 from siamlab.datasets.pairs import PairSampler
-from siamlab.models.config import config_from_dict
+from siamlab.models.config import check_training_args, config_from_dict
 from siamlab.nn.backbones import AlexNet
 from siamlab.nn.heads import UpChannelRPN
 from siamlab.shipped import shipped_weights
@@ -337,19 +337,6 @@ def siamrpn_loss(model: nn.Module, batch: RPNBatch) -> torch.Tensor:
 # --- Training ------------------------------------------------------------------------
 
 
-def _check_training_args(
-    steps: int, batch_size: int, lr: float, final_lr: float
-) -> None:
-    """`ValueError` naming the first training argument out of range."""
-    _check_positive_int("steps", steps)
-    _check_positive_int("batch_size", batch_size)
-    for name, value in (("lr", lr), ("final_lr", final_lr)):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValueError(f"{name} must be a number, got {value!r}")
-        if not (math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be positive and finite, got {value}")
-
-
 def init_from_siamfc(model: SiamRPNNet, path: str | os.PathLike | None = None) -> None:
     """Copy a SiamFC checkpoint's backbone into `model.backbone` (default: the shipped
     SiamFC-tiny). SiamRPN starts from a pre-trained AlexNet (ImageNet in the paper);
@@ -424,7 +411,7 @@ def train_siamrpn(
     from siamlab.device import get_device, seed_everything
     from siamlab.train import check_config, fit, load_checkpoint
 
-    _check_training_args(steps, batch_size, lr, final_lr)
+    check_training_args(steps, batch_size, lr, final_lr)
     target = get_device(device)
     start = 0
     if resume and checkpoint is not None and Path(checkpoint).exists():
