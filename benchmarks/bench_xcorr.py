@@ -1,59 +1,119 @@
-"""Batched vs per-sample cross-correlation (SiamFC, Bertinetto et al. 2016), measured
+"""Forms of the batched cross-correlation (SiamFC, Bertinetto et al. 2016), measured
 side by side.
 
-Prints, for the tiny and paper feature sizes and batches of 8 and 32, the best-of-N time
-of `xcorr_loop` (one convolution per pair) and `xcorr_batched` (one grouped convolution)
-and their ratio. Run: `python benchmarks/bench_xcorr.py [--repeats N]`.
+Exemplar features 6×6 over search features 22×22 (17×17 responses), the tiny (C=64)
+and paper (C=256) channel counts, batches 1, 8 and 32, the forward pass alone and with
+the backward pass (training). Every form is first checked against `xcorr_loop` (the
+definition) in float64; then the forms are alternated round by round and the table
+shows each one's median milliseconds and its ratio to the loop (median of the
+per-round ratios). `xcorr_batched` is the library's choice for the device (on a CPU:
+one matrix product and a sum of shifted maps).
+
+Run: `python benchmarks/bench_xcorr.py [--rounds N] [--threads T]`.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+import torch.nn.functional as F
+from _common import (
+    add_common_arguments,
+    alternate,
+    machine,
+    median,
+    ratio_range,
+    set_threads,
+)
 
 from siamlab.nn.xcorr import xcorr_batched, xcorr_depthwise, xcorr_loop
 
-#: (name, channels) of the exemplar (6×6) and search (22×22) features of the two
-# presets.
+#: (name, channels) of the exemplar (6×6) and search (22×22) features of the presets.
 FEATURES = (("tiny", 64), ("paper", 256))
+BATCHES = (1, 8, 32)
 
 
-def best_seconds(fn, *args, repeats: int) -> float:
-    fn(*args)  # warm up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - start)
-    return min(times)  # the least disturbed run: the machine may be shared
+def grouped(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """One grouped convolution, the batch folded into the channels (`groups=N`)."""
+    z = z.expand(x.shape[0], -1, -1, -1)
+    n, c, h, w = x.shape
+    out = F.conv2d(x.reshape(1, n * c, h, w), z, groups=n)
+    return out.reshape(n, 1, out.shape[-2], out.shape[-1])
+
+
+def depthwise_sum(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Channel by channel (`groups=N·C`), then the sum over channels."""
+    return xcorr_depthwise(z, x).sum(dim=1, keepdim=True)
+
+
+def fft(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Correlation theorem: the product of the spectra of `x` and of the conjugated
+    `z`, summed over channels, transformed back and cropped to the valid part."""
+    height, width = x.shape[-2:]
+    h, w = z.shape[-2:]
+    spectrum = torch.fft.rfft2(x) * torch.fft.rfft2(z, s=(height, width)).conj()
+    out = torch.fft.irfft2(spectrum.sum(dim=1, keepdim=True), s=(height, width))
+    return out[..., : height - h + 1, : width - w + 1]
+
+
+FORMS = {
+    "loop": xcorr_loop,
+    "grouped": grouped,
+    "depthwise+sum": depthwise_sum,
+    "fft": fft,
+    "xcorr_batched": xcorr_batched,
+}
+
+
+def check(z: torch.Tensor, x: torch.Tensor) -> None:
+    """Every form equals the loop in float64 (up to rounding)."""
+    z, x = z.double(), x.double()
+    expected = xcorr_loop(z, x)
+    for name, form in FORMS.items():
+        got = form(z, x)
+        if not torch.allclose(got, expected, rtol=1e-9, atol=1e-9):
+            raise AssertionError(f"{name} differs from the loop")
+
+
+def timed(form, z: torch.Tensor, x: torch.Tensor, backward: bool):
+    if not backward:
+        return lambda: form(z, x)
+    z, x = z.clone().requires_grad_(), x.clone().requires_grad_()
+    return lambda: form(z, x).sum().backward()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=20)
+    add_common_arguments(parser, rounds=5)
     args = parser.parse_args()
+    set_threads(args.threads)
     torch.manual_seed(0)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(machine())
     print(
-        f"{'features':>9} {'batch':>5} {'loop ms':>9} {'batched ms':>11} "
-        f"{'depthwise ms':>13} {'loop/batched':>13}"
+        f"median ms of {args.rounds} alternated rounds (median per-round ratio to loop)"
     )
-    with torch.no_grad():
+    print(
+        f"{'pass':>8} {'features':>8} {'batch':>5} "
+        + "".join(f"{n:>17}" for n in FORMS)
+    )
+    for backward in (False, True):
         for name, channels in FEATURES:
-            for batch in (8, 32):
-                z, x = (
-                    torch.randn(batch, channels, 6, 6),
-                    torch.randn(batch, channels, 22, 22),
-                )
-                loop = best_seconds(xcorr_loop, z, x, repeats=args.repeats)
-                batched = best_seconds(xcorr_batched, z, x, repeats=args.repeats)
-                depthwise = best_seconds(xcorr_depthwise, z, x, repeats=args.repeats)
+            for batch in BATCHES:
+                z = torch.randn(batch, channels, 6, 6)
+                x = torch.randn(batch, channels, 22, 22)
+                check(z, x)
+                contenders = {n: timed(f, z, x, backward) for n, f in FORMS.items()}
+                with torch.set_grad_enabled(backward):
+                    times = alternate(contenders, args.rounds)
+                cells = []
+                for form in FORMS:
+                    ratio = ratio_range(times["loop"], times[form])[0]
+                    cells.append(f"{median(times[form]) * 1e3:8.2f} ({ratio:4.1f}×)")
+                kind = "fwd+bwd" if backward else "forward"
                 print(
-                    f"{name:>9} {batch:>5} {loop * 1e3:>9.2f} {batched * 1e3:>11.2f} "
-                    f"{depthwise * 1e3:>13.2f} "
-                    f"{loop / batched:>12.1f}×"
+                    f"{kind:>8} {name:>8} {batch:>5} "
+                    + "".join(f"{c:>17}" for c in cells)
                 )
 
 

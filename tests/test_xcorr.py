@@ -83,3 +83,64 @@ def test_bad_shapes_are_rejected(z_shape, x_shape, match):
     for fn in (xcorr_loop, xcorr_batched, xcorr_depthwise):
         with pytest.raises(ValueError, match=match):
             fn(torch.zeros(z_shape), torch.zeros(x_shape))
+
+
+@pytest.mark.parametrize("batch_z, batch_x", [(1, 1), (1, 5), (5, 5)])
+def test_batched_equals_loop_for_one_and_broadcast_exemplars(batch_z, batch_x):
+    generator = torch.Generator().manual_seed(batch_z * 10 + batch_x)
+    z = torch.randn(batch_z, 16, 6, 6, generator=generator)
+    x = torch.randn(batch_x, 16, 22, 22, generator=generator)
+    out = xcorr_batched(z, x)
+    assert out.shape == (batch_x, 1, 17, 17)
+    torch.testing.assert_close(out, xcorr_loop(z, x), atol=1e-4, rtol=1e-5)
+
+
+def test_batched_equals_loop_on_odd_non_square_sizes():
+    generator = torch.Generator().manual_seed(3)
+    z = torch.randn(3, 5, 3, 5, dtype=torch.float64, generator=generator)
+    x = torch.randn(3, 5, 9, 12, dtype=torch.float64, generator=generator)
+    out = xcorr_batched(z, x)
+    assert out.shape == (3, 1, 7, 8)
+    torch.testing.assert_close(out, xcorr_loop(z, x), atol=1e-12, rtol=1e-12)
+
+
+def test_batched_equals_loop_for_a_kernel_as_large_as_the_search():
+    generator = torch.Generator().manual_seed(4)
+    z, x = (torch.randn(2, 4, 5, 7, generator=generator) for _ in range(2))
+    out = xcorr_batched(z, x)
+    assert out.shape == (2, 1, 1, 1)
+    torch.testing.assert_close(out, xcorr_loop(z, x), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("batch_z", [1, 3])
+def test_batched_gradients_equal_the_loops(batch_z):
+    generator = torch.Generator().manual_seed(5)
+    z = torch.randn(batch_z, 4, 3, 2, dtype=torch.float64, generator=generator)
+    x = torch.randn(3, 4, 7, 6, dtype=torch.float64, generator=generator)
+    weights = torch.randn(3, 1, 5, 5, dtype=torch.float64, generator=generator)
+    grads = []
+    for fn in (xcorr_loop, xcorr_batched):
+        zz, xx = z.clone().requires_grad_(), x.clone().requires_grad_()
+        (fn(zz, xx) * weights).sum().backward()
+        grads.append((zz.grad, xx.grad))
+    for got, expected in zip(grads[1], grads[0]):
+        torch.testing.assert_close(got, expected, atol=1e-12, rtol=1e-12)
+    assert torch.autograd.gradcheck(
+        xcorr_batched, (z.requires_grad_(), x.requires_grad_())
+    )
+
+
+def test_batched_takes_the_grouped_form_off_the_cpu():
+    # the meta device computes shapes only: this runs the GPU branch without a GPU
+    z, x = torch.zeros(1, 8, 6, 6), torch.zeros(4, 8, 22, 22)
+    out = xcorr_batched(z.to("meta"), x.to("meta"))
+    assert out.shape == (4, 1, 17, 17) and out.device.type == "meta"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_batched_equals_loop_on_cuda():
+    generator = torch.Generator().manual_seed(6)
+    z = torch.randn(8, 64, 6, 6, dtype=torch.float64, generator=generator)
+    x = torch.randn(8, 64, 22, 22, dtype=torch.float64, generator=generator)
+    out = xcorr_batched(z.cuda(), x.cuda()).cpu()
+    torch.testing.assert_close(out, xcorr_loop(z, x), atol=1e-9, rtol=1e-9)

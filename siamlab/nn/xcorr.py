@@ -4,8 +4,9 @@ Siamese trackers.
 SiamFC (Bertinetto et al. 2016) scores every translated window of the search image at
 once with `f(z, x) = φ(z) ⋆ φ(x) + b`: the exemplar's features are the kernel slid over
 the search features. Written per sample it is a loop of convolutions; written for a
-batch it is ONE grouped convolution (the batch folded into channels), and keeping the
-channels apart gives the depthwise form of SiamRPN++ (Li et al. 2019).
+batch it is ONE grouped convolution (the batch folded into channels) or, faster on a
+CPU, one matrix product and a sum of shifted maps; keeping the channels apart gives the
+depthwise form of SiamRPN++ (Li et al. 2019).
 """
 
 from __future__ import annotations
@@ -49,16 +50,30 @@ def xcorr_loop(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 
 def xcorr_batched(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """All pairs in one grouped convolution: the batch is folded into the channels.
+    """All pairs at once, in the form that is fastest on the device; same shapes and
+    values as `xcorr_loop` (up to float rounding).
 
-    `x` becomes one image with `N·C` channels and `z` `N` kernels of `C` channels with
-    `groups=N`, so kernel `i` only sees the channels of `x[i]`. Same shapes and values
-    as `xcorr_loop`.
+    On a GPU, ONE grouped convolution: the batch is folded into the channels, `x`
+    becomes one image with `N·C` channels and `z` `N` kernels of `C` channels with
+    `groups=N`, so kernel `i` only sees the channels of `x[i]`. CPU libraries lack
+    fast kernels for many groups of many channels, so on the CPU one batched matrix
+    product takes, for every kernel offset `(i, j)`, the dot product over channels of
+    `z[:, :, i, j]` with `x` at every position; shifted by `(i, j)`, these `h·w` maps
+    sum to the correlation.
     """
     z = _check_pair(z, x)
-    n, c, h, w = x.shape
-    out = F.conv2d(x.reshape(1, n * c, h, w), z, groups=n)
-    return out.reshape(n, 1, out.shape[-2], out.shape[-1])
+    n, c, height, width = x.shape
+    if x.device.type != "cpu":
+        out = F.conv2d(x.reshape(1, n * c, height, width), z, groups=n)
+        return out.reshape(n, 1, out.shape[-2], out.shape[-1])
+    h, w = z.shape[-2:]
+    dots = z.flatten(2).transpose(1, 2) @ x.flatten(2)  # (N, h·w, H·W)
+    dots = dots.reshape(n, h, w, height, width)
+    rows, cols = height - h + 1, width - w + 1
+    shifted = (
+        dots[:, i, j, i : i + rows, j : j + cols] for i in range(h) for j in range(w)
+    )
+    return sum(shifted).unsqueeze(1)
 
 
 def xcorr_depthwise(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

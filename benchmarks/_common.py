@@ -1,0 +1,90 @@
+"""What every benchmark here shares: the machine's description, side-by-side timing
+(contenders alternated round by round, medians of rounds) and the fp32 roofline.
+
+Not a benchmark itself; the scripts import it as `_common` (Python puts the script's
+folder first on the path).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from typing import Callable
+
+import torch
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (the processor's name elsewhere)."""
+    try:
+        with open("/proc/cpuinfo") as lines:
+            for line in lines:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def machine() -> str:
+    """One line: torch version, intra-op threads, CPU model and cores, load now."""
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    return (
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
+        f"{cpu_model()} ({os.cpu_count()} cores), load average {load}"
+    )
+
+
+def add_common_arguments(parser, rounds: int) -> None:
+    """`--rounds` and `--threads`, the options every benchmark takes."""
+    parser.add_argument(
+        "--rounds", type=int, default=rounds, help="alternated rounds (median)"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: torch's)"
+    )
+
+
+def set_threads(threads: int | None) -> None:
+    if threads is not None:
+        torch.set_num_threads(threads)
+
+
+def alternate(
+    contenders: dict[str, Callable[[], object]], rounds: int, warmup: int = 1
+) -> dict[str, list[float]]:
+    """Seconds of each call of each contender, `rounds` rounds, the contenders run one
+    after the other in every round (so a change in the machine's load hits them all
+    alike). Each contender is called `warmup` times first."""
+    for fn in contenders.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def ratio_range(slow: list[float], fast: list[float]) -> tuple[float, float, float]:
+    """Median, lowest and highest of the per-round ratios `slow / fast`."""
+    ratios = [s / f for s, f in zip(slow, fast)]
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def matmul_gflops(size: int = 2048, rounds: int = 5) -> float:
+    """The machine's fp32 matrix-multiply rate in GFLOP/s: the median of `rounds`
+    products of two `size × size` matrices (`2·size³` FLOP each)."""
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(size, size, generator=generator)
+    b = torch.randn(size, size, generator=generator)
+    seconds = median(alternate({"mm": lambda: torch.mm(a, b)}, rounds)["mm"])
+    return 2 * size**3 / seconds / 1e9
