@@ -1,0 +1,207 @@
+"""Trackers against the machine's roofline: frames per second, FLOP per frame and the
+time of each stage, measured side by side.
+
+First the machine's fp32 matrix-multiply rate (the median of a few 2048 × 2048
+`torch.mm`, in GFLOP/s): the roofline. Then `siamfc`, `siamrpn` and `ncc` from
+`siamlab.trackers.registry.make_tracker` (the tiny presets, shipped weights) and SiamFC
+and SiamRPN at the paper presets with random weights track a 640×480 sequence of
+random-ish frames (a smooth random background, a textured target moving across it).
+Each round, every tracker is initialised on frame 0 and updates through the next
+`--frames` frames; the trackers alternate round by round and the table shows medians
+over the rounds:
+
+- `fps`: updates per second;
+- `GFLOP`: per frame, counted by `torch.utils.flop_counter.FlopCounterMode` over the
+  network's part of one update (SiamFC's `responses`, SiamRPN's `search`);
+- `roofline`: the fraction of the roofline the tracker reaches, GFLOP/frame × fps /
+  (matrix-multiply GFLOP/s); `net/roof`: the same for the network's time alone;
+- the stages, in ms per frame, timed by wrapping the tracker's own pieces: `crop`
+  (SiamFC `scale_pyramid`, SiamRPN and NCC `crop_square`), `network` (SiamFC
+  `_embed` + `head`, SiamRPN `features` + `head.correlate`; for NCC the template
+  matching, `skimage.feature.match_template`), `post` (SiamFC `locate`, which
+  upsamples the responses ×16; SiamRPN `decode` + `locate`) and `other`: the rest of
+  `update` (frame checks, uint8 → float conversion, tensor → NumPy copies, SiamRPN's
+  softmax and response map), measured as the update's time minus the three stages.
+
+Run: `python benchmarks/trackers.py [--rounds N] [--frames F] [--threads T]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from contextlib import contextmanager
+
+import numpy as np
+import skimage.feature
+import torch
+from _common import add_common_arguments, machine, matmul_gflops, median, set_threads
+from PIL import Image
+from torch.utils.flop_counter import FlopCounterMode
+
+import siamlab.trackers.baselines as baselines
+import siamlab.trackers.siamfc as siamfc
+import siamlab.trackers.siamrpn as siamrpn
+from siamlab.models.siamfc import SiamFCConfig, SiamFCNet
+from siamlab.models.siamrpn import SiamRPNConfig, SiamRPNNet
+from siamlab.trackers.registry import make_tracker
+
+WIDTH, HEIGHT = 640, 480
+STAGES = ("crop", "network", "post")
+
+
+def random_frames(count: int, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """`count` uint8 frames `(480, 640, 3)` and the target's first xywh box: a
+    textured 64×48 target moving over a smooth random background."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, (HEIGHT // 16, WIDTH // 16, 3), dtype=np.uint8)
+    background = np.asarray(
+        Image.fromarray(coarse).resize((WIDTH, HEIGHT), Image.Resampling.BICUBIC)
+    )
+    target = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    frames, first = [], None
+    for index in range(count):
+        x = int(200 + 120 * np.sin(index / 7))
+        y = int(200 + 60 * np.cos(index / 9))
+        frame = background.copy()
+        frame[y : y + 48, x : x + 64] = target
+        frames.append(frame)
+        first = first if first is not None else np.array([x, y, 64, 48], float)
+    return frames, first
+
+
+class Stopwatch:
+    """Seconds spent in each stage, for the tracker being timed now."""
+
+    def __init__(self) -> None:
+        self.seconds = dict.fromkeys(STAGES, 0.0)
+
+    def wrap(self, fn, stage: str):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.seconds[stage] += time.perf_counter() - start
+
+        return timed
+
+
+@contextmanager
+def patched(watch: Stopwatch, tracker):
+    """The tracker's pieces (and the module functions it calls) wrapped by `watch`."""
+    module_pieces = [
+        (siamfc, "scale_pyramid", "crop"),
+        (siamfc, "locate", "post"),
+        (siamrpn, "crop_square", "crop"),
+        (siamrpn, "decode", "post"),
+        (siamrpn, "locate", "post"),
+        (baselines, "crop_square", "crop"),
+        (skimage.feature, "match_template", "network"),
+    ]
+    if isinstance(tracker, siamfc.SiamFCTracker):
+        instance_pieces = [(tracker, "_embed"), (tracker.model, "head")]
+    elif isinstance(tracker, siamrpn.SiamRPNTracker):
+        instance_pieces = [
+            (tracker.model, "features"),
+            (tracker.model.head, "correlate"),
+        ]
+    else:
+        instance_pieces = []
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in module_pieces]
+    for owner, name, stage in module_pieces:
+        setattr(owner, name, watch.wrap(getattr(owner, name), stage))
+    for owner, name in instance_pieces:
+        # an instance attribute shadows the method (or the submodule's __call__)
+        object.__setattr__(owner, name, watch.wrap(getattr(owner, name), "network"))
+    try:
+        yield
+    finally:
+        for owner, name, value in saved:
+            setattr(owner, name, value)
+        for owner, name in instance_pieces:
+            if name in owner.__dict__:
+                object.__delattr__(owner, name)
+
+
+def network_gflop(tracker, frame: np.ndarray) -> float | None:
+    """GFLOP of the network's part of one update of an initialised tracker."""
+    if isinstance(tracker, siamfc.SiamFCTracker):
+        run = lambda: tracker.responses(frame, tracker.center, tracker.target_size)  # noqa: E731
+    elif isinstance(tracker, siamrpn.SiamRPNTracker):
+        run = lambda: tracker.search(frame, tracker.center, tracker.target_size)  # noqa: E731
+    else:
+        return None
+    with FlopCounterMode(display=False) as counter:
+        run()
+    return counter.get_total_flops() / 1e9
+
+
+def trackers() -> dict[str, object]:
+    torch.manual_seed(0)
+    return {
+        "siamfc tiny": make_tracker("siamfc"),
+        "siamfc paper": siamfc.SiamFCTracker(model=SiamFCNet(SiamFCConfig.paper())),
+        "siamrpn tiny": make_tracker("siamrpn"),
+        "siamrpn paper": siamrpn.SiamRPNTracker(
+            model=SiamRPNNet(SiamRPNConfig.paper())
+        ),
+        "ncc": make_tracker("ncc"),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_common_arguments(parser, rounds=3)
+    parser.add_argument("--frames", type=int, default=6, help="updates per round")
+    args = parser.parse_args()
+    set_threads(args.threads)
+    roofline = matmul_gflops()
+    frames, box = random_frames(args.frames + 1)
+    contenders = trackers()
+    gflop = {}
+    for name, tracker in contenders.items():
+        tracker.init(frames[0], box)
+        gflop[name] = network_gflop(tracker, frames[1])
+        tracker.update(frames[1])  # warm-up
+    rounds: dict[str, list[dict[str, float]]] = {name: [] for name in contenders}
+    for _ in range(args.rounds):
+        for name, tracker in contenders.items():
+            tracker.init(frames[0], box)
+            watch = Stopwatch()
+            with patched(watch, tracker), torch.no_grad():
+                start = time.perf_counter()
+                for frame in frames[1:]:
+                    tracker.update(frame)
+                total = time.perf_counter() - start
+            per_frame = {s: v / args.frames for s, v in watch.seconds.items()}
+            per_frame["update"] = total / args.frames
+            rounds[name].append(per_frame)
+    print(machine())
+    print(
+        f"roofline: fp32 torch.mm 2048 × 2048, {roofline:.1f} GFLOP/s; "
+        f"{WIDTH}×{HEIGHT} frames, median of {args.rounds} alternated rounds of "
+        f"{args.frames} updates"
+    )
+    columns = ("fps", "GFLOP", "roofline", "net/roof", "crop", "network", "post")
+    print(f"{'tracker':>14}" + "".join(f"{c:>9}" for c in columns) + f"{'other':>9}")
+    for name, runs in rounds.items():
+        update = median([r["update"] for r in runs])
+        stage = {s: median([r[s] for r in runs]) for s in STAGES}
+        other = median([r["update"] - sum(r[s] for s in STAGES) for r in runs])
+        if gflop[name] is None:
+            flops = ["–", "–", "–"]
+        else:
+            flops = [
+                f"{gflop[name]:.2f}",
+                f"{gflop[name] / update / roofline:.2f}",
+                f"{gflop[name] / stage['network'] / roofline:.2f}",
+            ]
+        times = [f"{stage[s] * 1e3:.1f}" for s in STAGES]
+        cells = [f"{1 / update:.1f}", *flops, *times, f"{other * 1e3:.1f}"]
+        print(f"{name:>14}" + "".join(f"{c:>9}" for c in cells))
+    print("stages in ms per frame; ncc's network is template matching (no torch FLOPs)")
+
+
+if __name__ == "__main__":
+    main()
