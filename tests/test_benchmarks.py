@@ -1,0 +1,62 @@
+"""The benchmark scripts' own computations are right (their timings are not tested)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+
+import bench_xcorr  # noqa: E402
+import scoring  # noqa: E402
+import trackers  # noqa: E402
+from _common import alternate, ratio_range  # noqa: E402
+
+from siamlab.evaluation import METRICS, sequence_metrics  # noqa: E402
+from siamlab.trackers import siamfc  # noqa: E402
+from siamlab.trackers.registry import make_tracker  # noqa: E402
+
+
+def test_alternate_runs_every_contender_every_round_in_turn():
+    calls = []
+    times = alternate(
+        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 3
+    )
+    assert calls == ["a", "b"] * 4  # one warm-up call each, then three rounds
+    assert [len(t) for t in times.values()] == [3, 3]
+    assert ratio_range([2.0, 4.0, 6.0], [1.0, 1.0, 2.0]) == (3.0, 2.0, 4.0)
+
+
+@pytest.mark.parametrize("batch_z", [1, 3])
+def test_every_xcorr_form_of_the_benchmark_equals_the_loop(batch_z):
+    generator = torch.Generator().manual_seed(0)
+    z = torch.randn(batch_z, 5, 3, 4, generator=generator)
+    x = torch.randn(3, 5, 9, 8, generator=generator)
+    bench_xcorr.check(z, x)  # raises if a form differs
+
+
+def test_per_frame_scoring_equals_sequence_metrics():
+    rng = np.random.default_rng(1)
+    for index in range(3):
+        sequence, pred = scoring.random_run(rng, 60, index)
+        got = sequence_metrics(pred, sequence)
+        expected = scoring.per_frame_metrics(pred, sequence.boxes)
+        for key in METRICS:
+            assert got[key] == pytest.approx(expected[key], abs=1e-12), key
+
+
+def test_stage_timing_wraps_the_trackers_pieces_and_restores_them():
+    frames, box = trackers.random_frames(3)
+    tracker = make_tracker("siamfc")
+    tracker.init(frames[0], box)
+    originals = (siamfc.scale_pyramid, siamfc.locate, tracker.model.head)
+    watch = trackers.Stopwatch()
+    with trackers.patched(watch, tracker):
+        tracker.update(frames[1])
+    assert all(watch.seconds[stage] > 0 for stage in trackers.STAGES)
+    assert (siamfc.scale_pyramid, siamfc.locate, tracker.model.head) == originals
+    assert "_embed" not in vars(tracker)
+    assert trackers.network_gflop(tracker, frames[2]) > 1.0  # 1.62 GFLOP at 3 scales
