@@ -7,6 +7,7 @@ folder first on the path).
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
@@ -53,20 +54,34 @@ def set_threads(threads: int | None) -> None:
 
 
 def alternate(
-    contenders: dict[str, Callable[[], object]], rounds: int, warmup: int = 1
+    contenders: dict[str, Callable[[], object]],
+    rounds: int,
+    min_seconds: float = 0.02,
+    warmup: int = 3,
 ) -> dict[str, list[float]]:
-    """Seconds of each call of each contender, `rounds` rounds, the contenders run one
-    after the other in every round (so a change in the machine's load hits them all
-    alike). Each contender is called `warmup` times first."""
-    for fn in contenders.values():
+    """Seconds per call of each contender in each of `rounds` rounds, the contenders
+    run one after the other in every round (so a change in the machine's load hits
+    them all alike).
+
+    Each contender is called `warmup` times first; the fastest of those calls sets how
+    many calls a round makes of it (at least `min_seconds` of them, as `timeit` does),
+    whose mean is that round's time: one descheduling of a short call then weighs less.
+    """
+    number = {}
+    for name, fn in contenders.items():
+        fastest = math.inf
         for _ in range(warmup):
+            start = time.perf_counter()
             fn()
+            fastest = min(fastest, time.perf_counter() - start)
+        number[name] = max(1, math.ceil(min_seconds / fastest))
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, fn in contenders.items():
             start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
+            for _ in range(number[name]):
+                fn()
+            times[name].append((time.perf_counter() - start) / number[name])
     return times
 
 

@@ -4,10 +4,11 @@ side by side.
 Exemplar features 6×6 over search features 22×22 (17×17 responses), the tiny (C=64)
 and paper (C=256) channel counts, batches 1, 8 and 32, the forward pass alone and with
 the backward pass (training). Every form is first checked against `xcorr_loop` (the
-definition) in float64; then the forms are alternated round by round and the table
-shows each one's median milliseconds and its ratio to the loop (median of the
-per-round ratios). `xcorr_batched` is the library's choice for the device (on a CPU:
-one matrix product and a sum of shifted maps).
+definition) in float64; then the forms are alternated round by round (a round calls
+each form for at least 20 ms) and the table shows each one's median milliseconds per
+call and its ratio to the loop (median of the per-round ratios). `xcorr_batched` is
+the library's choice for the device (on a CPU: one matrix product and a sum of shifted
+maps).
 
 Run: `python benchmarks/bench_xcorr.py [--rounds N] [--threads T]`.
 """
@@ -91,7 +92,8 @@ def main() -> None:
     torch.manual_seed(0)
     print(machine())
     print(
-        f"median ms of {args.rounds} alternated rounds (median per-round ratio to loop)"
+        f"ms per call, median of {args.rounds} alternated rounds "
+        "(median of the per-round ratios to the loop)"
     )
     print(
         f"{'pass':>8} {'features':>8} {'batch':>5} "

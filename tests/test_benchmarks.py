@@ -22,12 +22,17 @@ from siamlab.trackers.registry import make_tracker  # noqa: E402
 
 def test_alternate_runs_every_contender_every_round_in_turn():
     calls = []
-    times = alternate(
-        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}, 3
-    )
-    assert calls == ["a", "b"] * 4  # one warm-up call each, then three rounds
+    contenders = {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")}
+    times = alternate(contenders, 3, min_seconds=0)
+    assert calls == ["a"] * 3 + ["b"] * 3 + ["a", "b"] * 3  # warm-ups, rounds
     assert [len(t) for t in times.values()] == [3, 3]
     assert ratio_range([2.0, 4.0, 6.0], [1.0, 1.0, 2.0]) == (3.0, 2.0, 4.0)
+
+
+def test_alternate_repeats_short_calls_within_a_round():
+    calls = []
+    alternate({"a": lambda: calls.append("a")}, 2, min_seconds=1e-3)
+    assert len(calls) > 3  # the warm-up call, then more than one call a round
 
 
 @pytest.mark.parametrize("batch_z", [1, 3])

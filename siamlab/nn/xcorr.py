@@ -58,8 +58,8 @@ def xcorr_batched(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     `groups=N`, so kernel `i` only sees the channels of `x[i]`. CPU libraries lack
     fast kernels for many groups of many channels, so on the CPU one batched matrix
     product takes, for every kernel offset `(i, j)`, the dot product over channels of
-    `z[:, :, i, j]` with `x` at every position; shifted by `(i, j)`, these `h·w` maps
-    sum to the correlation.
+    `z[:, :, i, j]` with `x` at every position; these `h·w` maps, each shifted by
+    `(i, j)`, sum to the correlation.
     """
     z = _check_pair(z, x)
     n, c, height, width = x.shape
@@ -69,11 +69,14 @@ def xcorr_batched(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     h, w = z.shape[-2:]
     dots = z.flatten(2).transpose(1, 2) @ x.flatten(2)  # (N, h·w, H·W)
     dots = dots.reshape(n, h, w, height, width)
-    rows, cols = height - h + 1, width - w + 1
-    shifted = (
-        dots[:, i, j, i : i + rows, j : j + cols] for i in range(h) for j in range(w)
+    # a view whose element (n, i, j, r, s) is dots[n, i, j, r + i, s + j]: one step
+    # in i is a step of one kernel row and one search row (likewise j, columns)
+    step = dots.stride()
+    shifted = dots.as_strided(
+        (n, h, w, height - h + 1, width - w + 1),
+        (step[0], step[1] + step[3], step[2] + step[4], step[3], step[4]),
     )
-    return sum(shifted).unsqueeze(1)
+    return shifted.sum(dim=(1, 2)).unsqueeze(1)
 
 
 def xcorr_depthwise(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
