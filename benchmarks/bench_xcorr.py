@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 
 import torch
-import torch.nn.functional as F
 from _common import (
     add_common_arguments,
     alternate,
@@ -28,19 +27,16 @@ from _common import (
     set_threads,
 )
 
-from siamlab.nn.xcorr import xcorr_batched, xcorr_depthwise, xcorr_loop
+from siamlab.nn.xcorr import (
+    xcorr_batched,
+    xcorr_depthwise,
+    xcorr_grouped,
+    xcorr_loop,
+)
 
 #: (name, channels) of the exemplar (6×6) and search (22×22) features of the presets.
 FEATURES = (("tiny", 64), ("paper", 256))
 BATCHES = (1, 8, 32)
-
-
-def grouped(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """One grouped convolution, the batch folded into the channels (`groups=N`)."""
-    z = z.expand(x.shape[0], -1, -1, -1)
-    n, c, h, w = x.shape
-    out = F.conv2d(x.reshape(1, n * c, h, w), z, groups=n)
-    return out.reshape(n, 1, out.shape[-2], out.shape[-1])
 
 
 def depthwise_sum(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -60,7 +56,7 @@ def fft(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 
 FORMS = {
     "loop": xcorr_loop,
-    "grouped": grouped,
+    "grouped": xcorr_grouped,
     "depthwise+sum": depthwise_sum,
     "fft": fft,
     "xcorr_batched": xcorr_batched,

@@ -5,7 +5,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from siamlab.nn.xcorr import xcorr_batched, xcorr_depthwise, xcorr_loop
+from siamlab.nn.xcorr import (
+    xcorr_batched,
+    xcorr_depthwise,
+    xcorr_grouped,
+    xcorr_loop,
+)
 
 
 def test_xcorr_of_hand_computed_case():
@@ -144,3 +149,12 @@ def test_batched_equals_loop_on_cuda():
     x = torch.randn(8, 64, 22, 22, dtype=torch.float64, generator=generator)
     out = xcorr_batched(z.cuda(), x.cuda()).cpu()
     torch.testing.assert_close(out, xcorr_loop(z, x), atol=1e-9, rtol=1e-9)
+
+
+def test_grouped_equals_loop_with_a_shared_exemplar():
+    generator = torch.Generator().manual_seed(7)
+    z = torch.randn(1, 16, 5, 4, dtype=torch.float64, generator=generator)
+    x = torch.randn(3, 16, 13, 11, dtype=torch.float64, generator=generator)
+    torch.testing.assert_close(
+        xcorr_grouped(z, x), xcorr_loop(z, x), atol=1e-12, rtol=1e-12
+    )

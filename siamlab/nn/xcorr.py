@@ -49,23 +49,33 @@ def xcorr_loop(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return torch.cat([F.conv2d(x[i : i + 1], z[i : i + 1]) for i in range(x.shape[0])])
 
 
+def xcorr_grouped(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """All pairs in ONE grouped convolution: the batch is folded into the channels.
+
+    `x` becomes one image with `N·C` channels and `z` `N` kernels of `C` channels with
+    `groups=N`, so kernel `i` only sees the channels of `x[i]`. Same shapes and values
+    as `xcorr_loop`; the form of the authors' code, and the fast one on a GPU.
+    """
+    z = _check_pair(z, x)
+    n, c, height, width = x.shape
+    out = F.conv2d(x.reshape(1, n * c, height, width), z, groups=n)
+    return out.reshape(n, 1, out.shape[-2], out.shape[-1])
+
+
 def xcorr_batched(z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """All pairs at once, in the form that is fastest on the device; same shapes and
     values as `xcorr_loop` (up to float rounding).
 
-    On a GPU, ONE grouped convolution: the batch is folded into the channels, `x`
-    becomes one image with `N·C` channels and `z` `N` kernels of `C` channels with
-    `groups=N`, so kernel `i` only sees the channels of `x[i]`. CPU libraries lack
-    fast kernels for many groups of many channels, so on the CPU one batched matrix
-    product takes, for every kernel offset `(i, j)`, the dot product over channels of
-    `z[:, :, i, j]` with `x` at every position; these `h·w` maps, each shifted by
-    `(i, j)`, sum to the correlation.
+    Off the CPU, `xcorr_grouped`. CPU libraries lack fast kernels for many groups of
+    many channels, so on the CPU one batched matrix product takes, for every kernel
+    offset `(i, j)`, the dot product over channels of `z[:, :, i, j]` with `x` at
+    every position; these `h·w` maps, each shifted by `(i, j)`, sum to the
+    correlation.
     """
+    if x.device.type != "cpu":
+        return xcorr_grouped(z, x)
     z = _check_pair(z, x)
     n, c, height, width = x.shape
-    if x.device.type != "cpu":
-        out = F.conv2d(x.reshape(1, n * c, height, width), z, groups=n)
-        return out.reshape(n, 1, out.shape[-2], out.shape[-1])
     h, w = z.shape[-2:]
     dots = z.flatten(2).transpose(1, 2) @ x.flatten(2)  # (N, h·w, H·W)
     dots = dots.reshape(n, h, w, height, width)

@@ -67,13 +67,16 @@ def label_map_figure(labels: np.ndarray, radius: float, stride: int) -> Figure:
 
 
 def loss_curve_figure(
-    losses: SequenceType[float], smoothed: SequenceType[float], title: str
+    losses: SequenceType[float],
+    smoothed: SequenceType[float],
+    title: str,
+    ylabel: str = "balanced logistic loss",
 ) -> Figure:
-    """Training loss per step (faint) and its running mean."""
+    """Training loss per step (faint) and its running mean; `ylabel` names the loss."""
     fig, ax = plt.subplots(figsize=(5.6, 3.2))
     ax.plot(losses, color="0.75", linewidth=0.8, label="per step")
     ax.plot(smoothed, color="C0", linewidth=1.8, label="running mean")
-    ax.set(xlabel="training step", ylabel="balanced logistic loss", title=title)
+    ax.set(xlabel="training step", ylabel=ylabel, title=title)
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig

@@ -55,8 +55,8 @@ def up_channel_schematic(config: SiamRPNConfig, in_channels: int = 256) -> Figur
     _node(ax, 9.05, 0.75, f"1×1 conv\nreg {4 * k}×{s}×{s}", "learned", w=1.6)
     _arrow(ax, (7.8, 1.75), (8.25, 1.75))
     _arrow(ax, (7.8, 0.75), (8.25, 0.75))
-    ax.text(5.4, 3.3, "computed once, on the first frame", ha="center", fontsize=8)
-    _legend(ax, 7.9, 3.2)
+    ax.text(6.3, 3.3, "computed once, on the first frame", ha="center", fontsize=8)
+    _legend(ax, 0.2, 3.25)
     return fig
 
 
