@@ -16,7 +16,13 @@ BOOK = Path(__file__).resolve().parent.parent / "book"
 # The chapters written to this standard; a new chapter joins the list once it meets it.
 CHAPTERS = [
     BOOK / name
-    for name in ("00_tracking.md", "01_siamese.md", "02_siamfc.md", "03_rpn_anchors.md")
+    for name in (
+        "00_tracking.md",
+        "01_siamese.md",
+        "02_siamfc.md",
+        "03_rpn_anchors.md",
+        "04_siamrpn.md",
+    )
 ]
 MAX_LINE = 88
 # A cell draws a static figure when it assigns `fig` or calls a plotting function.
