@@ -12,6 +12,7 @@ The pages are served from 127.0.0.1 by a server this script starts; Debian's `ch
 - a JavaScript error, an error output or a traceback, or a widget shown as its text form
   (`VBox(...)`: a live widget with no static view);
 - math that MathJax did not typeset;
+- a code cell whose lines are wider than the page's column (it scrolls sideways);
 - an explorer or animation whose slider does not change its figure when moved with the
   keyboard, or whose controls do not fit a 1280-pixel window.
 
@@ -65,6 +66,9 @@ PAGE_PROBLEMS_JS = """() => {
       break;
     }
   }
+  const wide = [...document.querySelectorAll(".cell_input pre")].filter(
+    pre => pre.scrollWidth > pre.clientWidth + 1);
+  if (wide.length) problems.push(wide.length + " code cell(s) scroll sideways");
   const math = [...document.querySelectorAll(".math")];
   const bare = math.filter(m => !m.querySelector("mjx-container"));
   if (bare.length) problems.push(bare.length + " math element(s) not typeset");

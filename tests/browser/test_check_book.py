@@ -58,6 +58,12 @@ def report(tmp_path_factory) -> dict[str, list[str]]:
         ),
         "math.html": page('<p><span class="math">\\(x^2\\)</span></p>'),
         "inert.html": page(inert),
+        "wide.html": page(
+            '<div class="cell_input" style="width: 300px"><pre style="overflow: auto">'
+            + "x = 1  # "
+            + "a long comment " * 12
+            + "</pre></div>"
+        ),
         "script.html": page("<script>const a = 1; const a = 2;</script>"),
         "_static/skipped.html": page('<img src="missing.png">'),
     }
@@ -93,6 +99,7 @@ def test_sound_pages_and_a_working_explorer_pass(report):
         ("math.html", "not typeset"),
         ("inert.html", "moving the slider does not change the figure"),
         ("script.html", "JavaScript error"),
+        ("wide.html", "1 code cell(s) scroll sideways"),
     ],
 )
 def test_each_fault_is_reported(report, name, expected):
