@@ -39,11 +39,19 @@ SynthTrack is `"otb"`), and every function here takes `protocol=` to override it
 Centres are `x + (w - 1) / 2` in the toolkits and `x + w / 2` here; the difference of
 two centres is the same. `norm_precision` is reported under every protocol as the
 mean of the normalised precision curve.
+
+Two measures look at losing the target rather than at overlap. `supervised_run`
+follows VOT's supervised (reset) protocol (Kristan et al. 2016): a frame whose IoU
+is 0 is a failure, and the tracker is restarted from the ground truth five frames
+later, so one early loss does not spoil the rest of the sequence and the failures
+can be counted (`failure_benchmark`). `recovery` asks of a one-pass run how many
+frames a tracker needs to find the target again after it comes back into view (the
+`OV` sequences of SynthTrack).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
@@ -480,3 +488,279 @@ def format_table(
             cells.append(f"{'-':>14}" if value is None else f"{value:>14.3f}")
         lines.append(f"{name:<{width}}  " + "  ".join(cells))
     return "\n".join(lines)
+
+
+def _visible(sequence: Sequence) -> np.ndarray:
+    """Boolean `(N,)` mask of the frames where the target can be scored and tracked
+    from: not marked absent, and a finite ground-truth box of positive size."""
+    boxes = sequence.boxes
+    sized = np.all(np.isfinite(boxes), axis=1) & (boxes[:, 2] > 0) & (boxes[:, 3] > 0)
+    return ~sequence.absent & sized
+
+
+def _check_skip(skip: object) -> int:
+    if not isinstance(skip, (int, np.integer)) or isinstance(skip, bool) or skip < 1:
+        raise ValueError(
+            "skip must be an integer >= 1 (the tracker restarts that many frames "
+            f"after a failure), got {skip!r}"
+        )
+    return int(skip)
+
+
+def _check_threshold(threshold: object) -> float:
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, (int, float, np.integer, np.floating))
+        or not 0 <= threshold <= 1
+    ):
+        raise ValueError(f"threshold must be a number in [0, 1], got {threshold!r}")
+    return float(threshold)
+
+
+def _restart_frame(visible: np.ndarray, failure: int, skip: int) -> int | None:
+    """The frame the tracker restarts on after failing on frame `failure`: `skip`
+    frames later, or the first frame after that where the target is visible; None
+    when the sequence ends first."""
+    later = np.flatnonzero(visible[failure + skip :])
+    return failure + skip + int(later[0]) if len(later) else None
+
+
+@dataclass
+class SupervisedRun:
+    """The result of `supervised_run` on a sequence of `N` frames.
+
+    `failures`: the frames where the tracker lost the target (IoU 0, or no valid
+    box), in order. `inits`: the frames where it was (re-)initialised with the
+    ground truth, frame 0 first. `frames_tracked`: how many frames were scored
+    (the target visible and the tracker running, init frames excluded, failure
+    frames included). `boxes` `(N, 4)`: the init box on init frames, the
+    prediction on updated frames, NaN on the frames between a failure and the
+    restart (the tracker is not run there). `overlaps` `(N,)`: the IoU on the
+    scored frames (0 on failures), NaN elsewhere.
+    """
+
+    failures: list[int]
+    inits: list[int]
+    frames_tracked: int
+    boxes: np.ndarray
+    overlaps: np.ndarray
+
+    @property
+    def failures_per_100(self) -> float:
+        """Failures per 100 scored frames (NaN when no frame was scored), so that
+        sequences of different lengths compare."""
+        if self.frames_tracked == 0:
+            return float("nan")
+        return 100 * len(self.failures) / self.frames_tracked
+
+
+def supervised_run(
+    tracker: Tracker, sequence: Sequence, *, skip: int = 5, progress: bool = False
+) -> SupervisedRun:
+    """Run `tracker` over `sequence` by VOT's supervised protocol and count its
+    failures.
+
+    The tracker is initialised on frame 0 with the ground truth and updated on the
+    following frames. On a frame where the target is visible (`Sequence.absent`
+    false and a ground-truth box of positive size), a prediction with IoU 0 with
+    the ground truth, or no valid box (NaN, size <= 0), is a failure. The tracker
+    then stops and is initialised again on the ground truth `skip` frames later, or
+    on the first frame after that where the target is visible; the frames in
+    between are neither run nor scored. `skip = 5` is the VOT challenges' setting
+    (Kristan et al. 2016): restarting at once would find the tracker in the same
+    situation that made it fail. Frames where the target is absent are run but
+    never scored, so they never count as failures. `init` is called on the same
+    tracker object for every restart, so it must reset the tracker's state (every
+    tracker of `siamlab.trackers` does).
+    """
+    if not isinstance(tracker, Tracker):
+        raise ValueError(
+            f"tracker must have init(frame, box) and update(frame), got {tracker!r}"
+        )
+    skip = _check_skip(skip)
+    count = len(sequence)
+    visible = _visible(sequence)
+    boxes = np.full((count, 4), np.nan)
+    overlaps = np.full(count, np.nan)
+    failures: list[int] = []
+    inits: list[int] = []
+    restart: int | None = 0
+    running = False
+    bar = progress_bar(
+        total=count - 1,
+        enabled=progress,
+        desc=f"{tracker.name} on {sequence.name}",
+        leave=False,
+    )
+    for index in range(count):
+        if index == restart:
+            box = sequence.boxes[index].copy()
+            tracker.init(sequence.frame(index), box)
+            boxes[index] = box
+            inits.append(index)
+            restart, running = None, True
+        elif running:
+            result = tracker.update(sequence.frame(index))
+            box = np.full(4, np.nan) if result.box is None else result.box
+            boxes[index] = np.asarray(box, dtype=np.float64).reshape(4)
+            if visible[index]:
+                found = frame_errors(boxes[[index]], sequence.boxes[[index]])[0]
+                overlaps[index] = found[0]
+                if overlaps[index] <= 0:
+                    failures.append(index)
+                    restart, running = _restart_frame(visible, index, skip), False
+        if index > 0:
+            bar.update()
+    bar.close()
+    return SupervisedRun(
+        failures=failures,
+        inits=inits,
+        frames_tracked=int(np.sum(np.isfinite(overlaps))),
+        boxes=boxes,
+        overlaps=overlaps,
+    )
+
+
+def failure_benchmark(
+    trackers: Mapping[str, Tracker | Callable[[], Tracker]],
+    sequences: Iterable[Sequence],
+    *,
+    skip: int = 5,
+    progress: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """Count every tracker's failures on every sequence by `supervised_run`.
+
+    `trackers` maps a display name to a tracker or a factory (called once per
+    sequence). Returns, per tracker, `failures` (the total), `frames` (the scored
+    frames, in total), `failures_per_100` (per 100 scored frames, all sequences
+    pooled) and `per_sequence` (sequence name to its number of failures).
+    """
+    sequences = list(sequences)
+    if not trackers or not sequences:
+        raise ValueError("trackers and sequences must both be non-empty")
+    skip = _check_skip(skip)
+    table: dict[str, dict[str, Any]] = {
+        name: {"failures": 0, "frames": 0, "per_sequence": {}} for name in trackers
+    }
+    label = ", ".join(trackers)
+    bar = progress_bar(
+        sequences, enabled=progress, desc=label if len(label) < 40 else "failures"
+    )
+    for sequence in bar:
+        if len(trackers) > 1:  # load the frames once for all trackers
+            sequence = replace(sequence, load_frame=list(sequence.frames()).__getitem__)
+        for name, tracker in trackers.items():
+            run = supervised_run(_fresh(tracker), sequence, skip=skip)
+            table[name]["failures"] += len(run.failures)
+            table[name]["frames"] += run.frames_tracked
+            table[name]["per_sequence"][sequence.name] = len(run.failures)
+    for row in table.values():
+        frames = row["frames"]
+        row["failures_per_100"] = (
+            100 * row["failures"] / frames if frames else float("nan")
+        )
+    return table
+
+
+def recovery_frames(
+    overlaps: ArrayLike, absent: ArrayLike, *, threshold: float = 0.5
+) -> list[int | None]:
+    """How long a tracker takes to find the target again each time it comes back.
+
+    `overlaps` `(N,)` are the IoUs of a one-pass run (values on absent frames are
+    ignored and may be NaN), `absent` `(N,)` booleans mark the frames where the
+    target is not visible. A *return* is a visible frame right after one or more
+    absent frames. For each return, in order: the number of frames from it to the
+    first frame whose IoU is above `threshold` (0 when the return frame itself is),
+    or None when that does not happen before the target leaves again or the
+    sequence ends.
+    """
+    values = np.asarray(overlaps, dtype=np.float64)
+    hidden = np.asarray(absent)
+    if values.ndim != 1:
+        raise ValueError(f"overlaps must be 1-D, got shape {values.shape}")
+    if hidden.dtype != bool:
+        raise ValueError(f"absent must hold booleans, got dtype {hidden.dtype}")
+    if hidden.shape != values.shape:
+        raise ValueError(
+            f"absent must have the length of overlaps ({len(values)}), "
+            f"got shape {hidden.shape}"
+        )
+    threshold = _check_threshold(threshold)
+    seen = values[~hidden]
+    if not np.all((seen >= 0) & (seen <= 1)):
+        raise ValueError(
+            "overlaps must lie in [0, 1] on the frames where the target is visible, "
+            f"got {seen[~((seen >= 0) & (seen <= 1))].tolist()}"
+        )
+    returns = np.flatnonzero(hidden[:-1] & ~hidden[1:]) + 1
+    leaves = np.append(np.flatnonzero(hidden), len(values))
+    found: list[int | None] = []
+    for start in returns:
+        end = leaves[np.searchsorted(leaves, start)]
+        above = np.flatnonzero(values[start:end] > threshold)
+        found.append(int(above[0]) if len(above) else None)
+    return found
+
+
+def recovery(
+    boxes: ArrayLike, sequence: Sequence, *, threshold: float = 0.5
+) -> list[int | None]:
+    """`recovery_frames` of a one-pass run's `(N, 4)` xywh `boxes` on `sequence`
+    (e.g. `track(tracker, sequence).boxes`).
+
+    The IoU is taken with the ground truth on the frames where the target is
+    visible (an invalid prediction, NaN or size <= 0, has IoU 0); the other frames
+    are the absent ones.
+    """
+    pred = np.asarray(boxes, dtype=np.float64)
+    if pred.shape != (len(sequence), 4):
+        raise ValueError(
+            f"boxes must have shape ({len(sequence)}, 4) for {sequence.name!r}, "
+            f"got {pred.shape}"
+        )
+    visible = _visible(sequence)
+    overlaps = np.full(len(sequence), np.nan)
+    overlaps[visible] = frame_errors(pred[visible], sequence.boxes[visible])[0]
+    return recovery_frames(overlaps, ~visible, threshold=threshold)
+
+
+def summarize_recovery(
+    recoveries: Mapping[str, Iterable[int | None]] | Iterable[Iterable[int | None]],
+) -> dict[str, Any]:
+    """Pool `recovery` results, one list per sequence (or a mapping from sequence
+    name to its list).
+
+    Returns `returns` (how many times the target came back), `recovered` (how many
+    of those the tracker found it again), `fraction` (recovered / returns) and
+    `mean_frames` (mean frames to recover, over the recovered returns). The last
+    two are NaN when there is nothing to average.
+    """
+    lists = recoveries.values() if isinstance(recoveries, Mapping) else recoveries
+    frames: list[int] = []
+    returns = 0
+    for entry in lists:
+        if entry is None or isinstance(entry, (int, np.integer, str)):
+            raise ValueError(
+                "recoveries must hold one list per sequence (as recovery returns), "
+                f"got the item {entry!r}"
+            )
+        for value in entry:
+            if value is not None and (
+                not isinstance(value, (int, np.integer))
+                or isinstance(value, bool)
+                or value < 0
+            ):
+                raise ValueError(
+                    "recoveries must hold integers >= 0 or None, got the value "
+                    f"{value!r}"
+                )
+            returns += 1
+            if value is not None:
+                frames.append(int(value))
+    return {
+        "returns": returns,
+        "recovered": len(frames),
+        "fraction": len(frames) / returns if returns else float("nan"),
+        "mean_frames": float(np.mean(frames)) if frames else float("nan"),
+    }
