@@ -42,6 +42,17 @@ def _siamrpn(weights: str | None = None, device: str | None = None) -> Tracker:
 TRACKERS["siamrpn"] = _siamrpn
 
 
+def _dasiamrpn(weights: str | None = None, device: str | None = None) -> Tracker:
+    """DaSiamRPN (chapter 5) with the shipped tiny checkpoint, or `weights`: a siamlab
+    checkpoint or a DaSiamRPN release file (with that release's settings)."""
+    from siamlab.trackers.dasiamrpn import DaSiamRPNTracker
+
+    return DaSiamRPNTracker(weights=weights, device=device)
+
+
+TRACKERS["dasiamrpn"] = _dasiamrpn
+
+
 def _accepted(factory: Callable[..., Any]) -> set[str] | None:
     """Keyword names `factory` accepts, or None if it takes `**kwargs`."""
     try:
