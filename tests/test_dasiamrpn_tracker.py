@@ -18,6 +18,7 @@ from siamlab.trackers.dasiamrpn import (
     DistractorMemory,
     Searched,
     combined_kernel,
+    distractor_aware_scores,
     objectness_logits,
 )
 from siamlab.trackers.registry import make_tracker
@@ -118,6 +119,18 @@ def test_the_trackers_search_correlates_the_combined_kernel(shipped, sequence):
     # float32: each logit is a difference of two sums of C·h·w products
     np.testing.assert_allclose(rerank, objectness_logits(cls)[0], atol=1e-4)
     assert np.abs(searched.distractor_logits).max() > 0.1
+
+
+def test_only_the_top_k_proposals_are_reranked():
+    target = np.array([4.0, 3.0, -2.0, -6.0])
+    distractor = np.array([5.0, 1.0, -1.0, -9.0])
+    scores = distractor_aware_scores(target, distractor, 1.0, candidates=2)
+    np.testing.assert_allclose(scores, [1 / (1 + np.e), 1 / (1 + np.exp(-2)), 0, 0])
+    # outside the top k, background unlike the distractors would otherwise win
+    everywhere = distractor_aware_scores(target, distractor, 1.0, candidates=4)
+    assert np.argmax(everywhere) == 3
+    plain = distractor_aware_scores(target, distractor, 0.0, candidates=2)
+    np.testing.assert_allclose(plain, 1 / (1 + np.exp(-target)))
 
 
 def test_memory_is_the_weighted_sum_over_frames():
@@ -244,6 +257,7 @@ def replace_params(tracker, **changes):
     "field, value",
     [
         ("distractor_weight", -0.1),
+        ("candidates", 0),
         ("distractor_threshold", 1.5),
         ("max_distractors", 2.5),
         ("nms_iou", float("nan")),

@@ -12,7 +12,8 @@ lost and the search region grows (`expansion`), almost without a cosine window, 
 confident detection brings the tracker back to local search.
 
 Here `f` is the objectness logit (target minus background channel), `αᵢ` a
-distractor's objectness (a clear look-alike counts more than a marginal one), and the
+distractor's objectness (a clear look-alike counts more than a marginal one); as in the
+paper, only the top-k proposals are re-ranked (`distractor_aware_scores`), and the
 score the SiamRPN step ranks by is `sigmoid` of the re-ranked logit, so that the
 penalty, the window and the box update stay SiamRPN's. The tracker stacks the target's
 kernels and the remembered average distractor kernel in the same correlation: one call
@@ -62,6 +63,12 @@ class DaSiamRPNParams:
 
     - `distractor_weight`: α̂, how much the distractors' similarity is subtracted; 0
       turns the re-ranking off (default 0.5, our choice);
+    - `candidates`: k, how many proposals are re-ranked: the top k by objectness
+      (the paper's set P of "top-k" proposals; the others drop out, score 0). Among
+      strong proposals the logit difference ranks look-alikes down; over the whole
+      map it would also rank up plain background, whose logits against the
+      distractors are far below zero (default 50, our choice: about the anchors of
+      the target and one or two look-alikes on a 5 × 17 × 17 map);
     - `distractor_threshold`: a proposal other than the target whose objectness
       exceeds it is a distractor (default 0.9, our choice, for the objectness of a
       network whose target scores lie mostly above 0.95);
@@ -107,6 +114,7 @@ class DaSiamRPNParams:
 
     base: SiamRPNParams = SiamRPNParams()
     distractor_weight: float = 0.5
+    candidates: int = 50
     distractor_threshold: float = 0.9
     max_distractors: int = 5
     nms_iou: float = 0.3
@@ -136,7 +144,7 @@ class DaSiamRPNParams:
             value = getattr(self, name)
             if not _finite(value) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be in [0, 1], got {value!r}")
-        for name in ("max_distractors", "step_size"):
+        for name in ("candidates", "max_distractors", "step_size"):
             value = getattr(self, name)
             low = 0 if name == "max_distractors" else 1
             if not _integer(value) or value < low:
@@ -212,6 +220,29 @@ def combined_kernel(
     a = torch.as_tensor(np.asarray(alphas, dtype=np.float64)).to(distractors)
     average = (a[:, None, None, None, None] * distractors).sum(0, keepdim=True)
     return target - weight * average / a.sum()
+
+
+def distractor_aware_scores(
+    target_logits: np.ndarray,
+    distractor_logits: np.ndarray,
+    weight: float,
+    candidates: int,
+) -> np.ndarray:
+    """The scores `(A,)` the distractor-aware step ranks by.
+
+    `sigmoid(f(z, p) − α̂ · f_D(p))` for the `candidates` proposals of highest
+    objectness `f(z, p)` (`target_logits (A,)`; `f_D`: `distractor_logits (A,)`, the
+    remembered distractors' weighted average), 0 for the others; α̂ = `weight` = 0:
+    the plain objectness `sigmoid(f(z, p))` everywhere.
+    """
+    target = np.asarray(target_logits, dtype=np.float64)
+    if weight == 0:
+        return 1.0 / (1.0 + np.exp(-target))
+    top = np.argsort(-target, kind="stable")[:candidates]
+    scores = np.zeros_like(target)
+    logits = target[top] - weight * np.asarray(distractor_logits)[top]
+    scores[top] = 1.0 / (1.0 + np.exp(-logits))
+    return scores
 
 
 class DistractorMemory:
@@ -425,10 +456,10 @@ class DaSiamRPNTracker(SiamRPNTracker):
         if p.distractor_weight == 0 or not np.any(searched.distractor_logits):
             scores = searched.plain_scores
         else:
-            logits = searched.target_logits - p.distractor_weight * (
-                searched.distractor_logits
-            )
-            scores = 1.0 / (1.0 + np.exp(-logits))
+            scores = distractor_aware_scores(
+                searched.target_logits, searched.distractor_logits,
+                p.distractor_weight, p.candidates,
+            )  # fmt: skip
         base = p.base
         if self.lost:
             base = replace(base, window_influence=p.lost_window_influence)
