@@ -212,7 +212,8 @@ class DistractorExplorer:
             raise ValueError(f"unknown values {sorted(unknown)}")
         v = {**self.values, **values}
         if v["frame"] not in self.records:
-            raise ValueError(f"frame must be one of {list(self.records)}, got {v}")
+            kept = list(self.records)
+            raise ValueError(f"frame must be one of {kept}, got {v['frame']}")
         if not np.isfinite(v["weight"]) or v["weight"] < 0:
             raise ValueError(f"weight must be a number >= 0, got {v['weight']}")
         self.values = v
