@@ -390,6 +390,9 @@ def _train_siamfc(args: argparse.Namespace) -> int:
             "--steps and --batch-size must be positive, "
             f"got {args.steps} and {args.batch_size}"
         )
+    for flag in ("pairs", "init"):
+        if getattr(args, flag, None) is not None:
+            raise ValueError(f"--{flag} is for siamrpn and dasiamrpn, not siamfc")
     _check_output(args.out, "--out")
     get_device(
         args.device
@@ -430,6 +433,17 @@ def _train_siamrpn(args: argparse.Namespace) -> int:
 
 
 TRAINABLE["siamrpn"] = _train_siamrpn
+
+
+def _train_dasiamrpn(args: argparse.Namespace) -> int:
+    """`train dasiamrpn`: DaSiamRPN (chapter 5), SiamRPN continued on distractor-aware
+    pairs, see `siamlab.models.siamrpn.train_from_args`."""
+    from siamlab.models.siamrpn import train_from_args
+
+    return train_from_args(args, family="dasiamrpn")
+
+
+TRAINABLE["dasiamrpn"] = _train_dasiamrpn
 
 
 def _add_train(
@@ -473,6 +487,19 @@ def _add_train(
         "--device",
         default=None,
         help="cpu, cuda or mps (default: the fastest available)",
+    )
+    parser.add_argument(
+        "--pairs",
+        choices=["plain", "distractor"],
+        default=None,
+        help="siamrpn/dasiamrpn: positive pairs only, or with semantic negatives and "
+        "augmented stills (default: plain for siamrpn, distractor for dasiamrpn)",
+    )
+    parser.add_argument(
+        "--init",
+        default=None,
+        help="dasiamrpn: the SiamRPN checkpoint to continue (default for tiny: the "
+        "shipped SiamRPN-tiny)",
     )
     parser.set_defaults(handler=lambda args: TRAINABLE[args.model](args))
 

@@ -121,6 +121,43 @@ def test_semantic_distractors_are_listed_in_the_metadata():
         assert has == ("SD" in sequence.attributes)
 
 
+def test_out_of_view_targets_return_through_the_opposite_border():
+    for sequence in synth_test_with("OV"):
+        absent = np.flatnonzero(sequence.absent)
+        exit_box, return_box = (
+            sequence.boxes[absent[0] - 1],
+            sequence.boxes[absent[-1] + 1],
+        )
+        width, height = sequence.metadata["frame_size"]
+        centre = lambda b: b[:2] + b[2:] / 2  # noqa: E731
+        moved = np.abs(centre(return_box) - centre(exit_box)) / (width, height)
+        assert moved.max() > 0.5, sequence.name  # across the frame, not where it left
+
+
+def test_semantic_distractors_are_other_instances_of_the_category_crossing_the_target():
+    for sequence in synth_test_with("SD"):
+        spec = sequence.metadata["spec"]
+        target = spec.target
+        assert sequence.metadata["category"] == target.cut.category == target.cut.photo
+        distractors = [layer for layer in spec.layers if layer.role == "distractor"]
+        for layer, boxes in zip(
+            distractors, np.moveaxis(sequence.metadata["distractor_boxes"], 1, 0)
+        ):
+            assert layer.cut.category == target.cut.category
+            assert layer.cut.instance != target.cut.instance
+            size = np.sqrt(np.prod(sequence.boxes[:, 2:], axis=1))
+            gap = np.linalg.norm(
+                boxes[:, :2] + boxes[:, 2:] / 2 - target.center, axis=1
+            )
+            assert np.nanmin(gap / size) < 0.5, sequence.name  # it crosses the target
+
+
+def synth_test_with(tag, count=3):
+    sequences = [s for s in synth.synth_test(12) if tag in s.attributes]
+    assert len(sequences) >= 2
+    return sequences[:count]
+
+
 def test_occlusion_sequences_report_a_covered_fraction():
     sequence = synth.make_sequence(small(num=9), list(ATTRIBUTES).index("OCC"))
     cover = sequence.metadata["cover"]

@@ -164,6 +164,44 @@ class PairSampler:
             )
         return self._jitter(exemplar), self._jitter(search), offset
 
+    def box_pair(
+        self, seq: int, i: int, j: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Exemplar from frame `i` and search crop from frame `j` of sequence `seq`,
+        shifted, stretched and maybe mirrored; returns the `uint8` crops and the
+        target's cxcywh box in the search crop relative to its centre."""
+        boxes = self.sequences[seq].boxes
+        exemplar = self.exemplar(seq, i)
+        search, box = self.search_around(seq, j, boxes[j])
+        if self.flip and self.rng.random() < 0.5:
+            exemplar, search = exemplar[:, ::-1], search[:, ::-1]
+            box[0] = -box[0]
+        return self._jitter(exemplar), self._jitter(search), box
+
+    def exemplar(self, seq: int, index: int) -> np.ndarray:
+        """The exemplar crop of the target in frame `index` of sequence `seq`."""
+        x, y, w, h = self.sequences[seq].boxes[index]
+        side = context_size(w, h, self.context)
+        return crop_square(
+            self._frame(seq, index), (x + w / 2, y + h / 2), side, self.exemplar_size
+        )
+
+    def search_around(
+        self, seq: int, index: int, box: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """A search crop of frame `index` of sequence `seq` around the xywh `box` (any
+        object's), its side stretched by up to `stretch` and its centre shifted by up
+        to `max_shift` crop pixels; returns the crop and the box in it (cxcywh
+        relative to the crop's centre)."""
+        x, y, w, h = box
+        side = search_side(box, self.exemplar_size, self.search_size, self.context)
+        side *= self.rng.uniform(1 - self.stretch, 1 + self.stretch)
+        shift = self.rng.uniform(-self.max_shift, self.max_shift, size=2)  # crop pixels
+        center = np.array([x + w / 2, y + h / 2]) + shift * side / self.search_size
+        search = crop_square(self._frame(seq, index), center, side, self.search_size)
+        size = np.array([w, h]) * self.search_size / side
+        return search, np.concatenate([-shift, size])
+
     def batch(self, batch_size: int) -> PairBatch:
         """`batch_size` pairs as tensors (see `PairBatch`)."""
         if (
@@ -189,3 +227,211 @@ class PairSampler:
         """An endless stream of batches, for `siamlab.train.fit`."""
         while True:
             yield self.batch(batch_size)
+
+
+# --- Distractor-aware pairs (DaSiamRPN, Zhu et al. 2018) ------------------------------
+
+
+@dataclass(frozen=True)
+class PairMix:
+    """How often each kind of training pair is drawn (relative weights).
+
+    - `positive`: two frames of one sequence (SiamFC's and SiamRPN's pairs);
+    - `still`: both crops from one frame, the search crop augmented (shift, scale,
+      blur, illumination, colour): the paper's pairs from detection images, which
+      show many more kinds of object than the videos;
+    - `same_category`: a negative pair whose search crop is centred on another
+      instance of the target's category, so that the network must tell *this* object
+      from things of its kind;
+    - `other_category`: a negative pair whose search crop is centred on an object of
+      another category.
+
+    The paper gives no mixing ratio; the defaults draw half the pairs positive (one
+    in five from still frames) and three negatives of the same category for each of
+    another.
+    """
+
+    positive: float = 0.4
+    still: float = 0.1
+    same_category: float = 0.375
+    other_category: float = 0.125
+
+    def __post_init__(self) -> None:
+        for name in ("positive", "still", "same_category", "other_category"):
+            value = getattr(self, name)
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not np.isfinite(value)
+                or value < 0
+            ):
+                raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+        if self.positive + self.still == 0:
+            raise ValueError("positive and still must not both be 0: no positive pairs")
+
+    @property
+    def kinds(self) -> tuple[str, ...]:
+        return ("positive", "still", "same_category", "other_category")
+
+    def probabilities(self) -> np.ndarray:
+        weights = np.array([getattr(self, kind) for kind in self.kinds], dtype=float)
+        return weights / weights.sum()
+
+
+@dataclass
+class TrainingPair:
+    """One pair: `uint8` crops, the cxcywh `box` (relative to the search crop's centre)
+    of the object the search crop is centred on, whether that object is the
+    exemplar's target (`negative` is False) or another one, the pair's `kind` (see
+    `PairMix`), and the `(sequence, frame)` each crop was cut from."""
+
+    exemplar: np.ndarray
+    search: np.ndarray
+    box: np.ndarray
+    negative: bool
+    kind: str
+    exemplar_from: tuple[int, int]
+    search_from: tuple[int, int]
+
+
+def _overlapping(first: tuple | None, second: tuple | None) -> bool:
+    """Whether two instances (xywh rectangles of one photograph) share any pixel; None
+    (unknown, or all instances) overlaps everything."""
+    if first is None or second is None:
+        return True
+    (x1, y1, w1, h1), (x2, y2, w2, h2) = first, second
+    return min(x1 + w1, x2 + w2) > max(x1, x2) and min(y1 + h1, y2 + h2) > max(y1, y2)
+
+
+def _blur(crop: np.ndarray, radius: float) -> np.ndarray:
+    from PIL import Image, ImageFilter
+
+    image = Image.fromarray(np.ascontiguousarray(crop))
+    return np.asarray(image.filter(ImageFilter.GaussianBlur(radius)))
+
+
+class DistractorPairSampler(PairSampler):
+    """`PairSampler` that mixes in semantic negative pairs and augmented still-frame
+    positives (DaSiamRPN), in the proportions of `mix` (`PairMix`).
+
+    Categories come from `sequence.metadata["category"]` (SynthTrack's target
+    photograph) and instances from `metadata["instance"]`; a sequence without them is
+    its own category. A same-category negative takes its search crop from another
+    sequence whose target is of the exemplar's category but another instance, and
+    none of whose contents (`metadata["contents"]`: every cut and the background) is
+    of that category and shares a pixel with the exemplar's target, so no part of the
+    exemplar's target is in it; where a category has a single instance, an
+    other-category negative is drawn instead. Still positives are augmented by `blur`
+    (Gaussian radius up to this many pixels), `illumination` (brightness factor in
+    `[1 − i, 1 + i]`) and `colour` (each channel's gain in `[1 − c, 1 + c]`), besides
+    the shift and stretch of every search crop.
+    """
+
+    def __init__(
+        self,
+        sequences: SequenceType[Sequence],
+        exemplar_size: int = 127,
+        search_size: int = 255,
+        *,
+        mix: PairMix | None = None,
+        blur: float = 1.5,
+        illumination: float = 0.3,
+        colour: float = 0.15,
+        **options,
+    ) -> None:
+        super().__init__(sequences, exemplar_size, search_size, **options)
+        if mix is not None and not isinstance(mix, PairMix):
+            raise ValueError(f"mix must be a PairMix, got {type(mix).__name__}")
+        for name, value in (
+            ("blur", blur),
+            ("illumination", illumination),
+            ("colour", colour),
+        ):
+            if not np.isfinite(value) or value < 0 or (name != "blur" and value >= 1):
+                raise ValueError(
+                    f"{name} must be a finite number >= 0 (< 1 except blur), "
+                    f"got {value!r}"
+                )
+        self.mix = mix or PairMix()
+        self.blur, self.illumination, self.colour = blur, illumination, colour
+        self.categories = [
+            str(s.metadata.get("category", f"sequence:{s.name}")) for s in sequences
+        ]
+        self.instances = [s.metadata.get("instance") for s in sequences]
+        self.by_category: dict[str, list[int]] = {}
+        for index, category in enumerate(self.categories):
+            self.by_category.setdefault(category, []).append(index)
+
+    def _shows_target_of(self, other: int, seq: int) -> bool:
+        """Whether sequence `other`'s frames may show `seq`'s target: the same
+        sequence, or any of `other`'s contents (`metadata["contents"]`, else its
+        target) of `seq`'s category overlapping its instance (an instance None stands
+        for all of them)."""
+        if other == seq:
+            return True
+        category, instance = self.categories[seq], self.instances[seq]
+        shown = self.sequences[other].metadata.get(
+            "contents", ((self.categories[other], self.instances[other]),)
+        )
+        return any(
+            name == category and _overlapping(instance, rect) for name, rect in shown
+        )
+
+    def other_sequence(self, seq: int, same_category: bool) -> int | None:
+        """A random sequence whose target is of `seq`'s category but another instance
+        (`same_category`), or of another category, and whose frames cannot show
+        `seq`'s target; None if there is none."""
+        category = self.categories[seq]
+        if same_category:
+            pool = self.by_category[category]
+        else:
+            pool = [i for i, name in enumerate(self.categories) if name != category]
+        pool = [other for other in pool if not self._shows_target_of(other, seq)]
+        return int(self.rng.choice(pool)) if pool else None
+
+    def _augment(self, crop: np.ndarray) -> np.ndarray:
+        radius = self.rng.uniform(0, self.blur)
+        if radius > 0.3:
+            crop = _blur(crop, radius)
+        gain = self.rng.uniform(1 - self.illumination, 1 + self.illumination)
+        gain = gain * self.rng.uniform(1 - self.colour, 1 + self.colour, size=3)
+        return np.clip(crop.astype(np.float32) * gain, 0, 255).astype(np.uint8)
+
+    def pair(self) -> TrainingPair:
+        """One pair of a kind drawn from `mix`."""
+        kind = self.mix.kinds[int(self.rng.choice(4, p=self.mix.probabilities()))]
+        seq, i, j = self.frame_indices()
+        if kind == "positive":
+            exemplar, search, box = self.box_pair(seq, i, j)
+            return TrainingPair(exemplar, search, box, False, kind, (seq, i), (seq, j))
+        if kind == "still":
+            exemplar = self.exemplar(seq, i)
+            search, box = self.search_around(seq, i, self.sequences[seq].boxes[i])
+            if self.flip and self.rng.random() < 0.5:
+                exemplar, search = exemplar[:, ::-1], search[:, ::-1]
+                box[0] = -box[0]
+            return TrainingPair(
+                self._jitter(exemplar), self._augment(search), box, False, kind,
+                (seq, i), (seq, i),
+            )  # fmt: skip
+        other = self.other_sequence(seq, kind == "same_category")
+        if other is None:
+            kind = "other_category"
+            other = self.other_sequence(seq, False)
+        if other is None:
+            raise ValueError(
+                "negative pairs need targets of at least two categories among the "
+                "sequences (metadata['category'])"
+            )
+        exemplar = self.exemplar(seq, i)
+        frame = int(self.rng.choice(self.visible[other]))
+        search, box = self.search_around(
+            other, frame, self.sequences[other].boxes[frame]
+        )
+        if self.flip and self.rng.random() < 0.5:
+            exemplar, search = exemplar[:, ::-1], search[:, ::-1]
+            box[0] = -box[0]
+        return TrainingPair(
+            self._jitter(exemplar), self._jitter(search), box, True, kind,
+            (seq, i), (other, frame),
+        )  # fmt: skip

@@ -30,9 +30,9 @@ ATTRIBUTES: dict[str, str] = {
     "IV": "illumination variation: the scene's brightness and the target's colours "
     "change",
     "OCC": "occlusion: another object passes in front of the target",
-    "OV": "out of view: the target leaves the frame and comes back",
-    "SD": "semantic distractors: look-alikes of the target (recoloured, flipped, cut "
-    "nearby)",
+    "OV": "out of view: the target leaves the frame and comes back elsewhere",
+    "SD": "semantic distractors: other instances of the target's category cross its "
+    "path",
     "BC": "background clutter: the background is cut from the target's own photograph",
 }
 
@@ -104,13 +104,27 @@ def photograph(name: str) -> np.ndarray:
 class Cut:
     """An object cut from a photograph: the rectangle `(x, y, w, h)` in photograph
     pixels, the outline's shape parameters, and an optional horizontal flip and hue
-    rotation (degrees)."""
+    rotation (degrees).
+
+    Its `category` is the photograph (cuts of one photograph share its kind of texture,
+    as the coins of `coins` or the stars of `hubble_deep_field` do) and its `instance`
+    the rectangle: two cuts of one category are different instances when their
+    rectangles differ.
+    """
 
     photo: str
     rect: tuple[int, int, int, int]
     shape: tuple[float, ...]
     flip: bool = False
     hue: float = 0.0
+
+    @property
+    def category(self) -> str:
+        return self.photo
+
+    @property
+    def instance(self) -> tuple[int, int, int, int]:
+        return self.rect
 
 
 def _outline(shape: tuple[float, ...], angles: np.ndarray) -> np.ndarray:
@@ -544,8 +558,13 @@ def _target_motion(
 def _out_of_view(
     rng: np.random.Generator, centers: np.ndarray, size: tuple[int, int], radius: float
 ) -> np.ndarray:
-    """Add an excursion that takes the target out through the nearest border and
-    back."""
+    """Add an excursion that takes the target out through the nearest border and brings
+    it back through the opposite one, somewhere else.
+
+    While it is away, the rest of its path is mirrored across the frame's middle along
+    the axis it left by: it returns at the mirror image of where it would have been,
+    moving as the mirror image of its old path.
+    """
     n = len(centers)
     start = int(rng.uniform(0.3, 0.55) * n)
     ramp, away = max(int(0.06 * n), 3), max(int(rng.uniform(0.06, 0.14) * n), 3)
@@ -553,13 +572,21 @@ def _out_of_view(
     width, height = size
     distances = [c[0], width - c[0], c[1], height - c[1]]
     side = int(np.argmin(distances))
-    direction = [(-1, 0), (1, 0), (0, -1), (0, 1)][side]
-    depth = distances[side] + 2 * radius + 8
+    axis, extent = side // 2, (width, height)[side // 2]
+    sign = -1.0 if side % 2 == 0 else 1.0  # out through the low or the high border
+    # per frame, how far the exit border is from the (unmirrored) path
+    border = centers[:, axis] if sign < 0 else extent - centers[:, axis]
+    depth = border + 2 * radius + 8
     t = np.arange(n)
     profile = np.clip(
         np.minimum((t - start) / ramp, (start + 2 * ramp + away - t) / ramp), 0, 1
     )
-    return centers + np.outer(profile * depth, direction)
+    moved = centers.copy()
+    returned = t >= start + ramp + away // 2  # fully out of view at this frame
+    moved[returned, axis] = extent - centers[returned, axis]
+    direction = np.where(returned, -sign, sign)
+    moved[:, axis] += profile * depth * direction
+    return moved
 
 
 def _appearance(
@@ -640,39 +667,38 @@ def _target_layer(
 def _distractor_layers(
     rng: np.random.Generator, target: Layer, count: int
 ) -> list[Layer]:
-    """Look-alikes of the target circling it at 1.2–3 target sizes: the same cut
-    recoloured, flipped, or a neighbouring cut of the same photograph with the target's
-    outline."""
+    """Other instances of the target's category that cross its path: cuts of the same
+    photograph (neighbouring regions, so of the same kind of texture) with the
+    target's outline, its size within 15 %, swinging through the target's position
+    two to four times in the sequence, drawn behind it."""
     n = len(target.center)
     size = float(np.sqrt(np.prod(2 * target.half[0])))
     layers = []
+    x0, y0, w, h = target.cut.rect
+    ph, pw = photograph(target.cut.photo).shape[:2]
     for _ in range(count):
-        kind = rng.choice(["recolour", "flip", "nearby"])
-        cut = target.cut
-        if kind == "recolour":
-            cut = replace(cut, hue=float(rng.choice([-1, 1]) * rng.uniform(30, 90)))
-        elif kind == "flip":
-            cut = replace(cut, flip=True)
-        else:
-            x, y, w, h = cut.rect
-            ph, pw = photograph(cut.photo).shape[:2]
-            dx, dy = rng.uniform(0.5, 1.0, 2) * (w, h) * rng.choice([-1, 1], 2)
-            x = int(np.clip(x + dx, _MARGIN, pw - w - _MARGIN))
-            y = int(np.clip(y + dy, _MARGIN, ph - h - _MARGIN))
-            cut = replace(cut, rect=(x, y, w, h))
-        radius = _smooth(rng, n, 1.2, 3.0) * size
-        phase = rng.uniform(0, 2 * np.pi) + np.arange(n) * rng.choice(
-            [-1, 1]
-        ) * rng.uniform(0.01, 0.05)
-        centers = target.center + radius[:, None] * np.stack(
-            [np.cos(phase), np.sin(phase)], axis=1
-        )
+        for _ in range(20):  # another instance: a region that overlaps the target's
+            dx, dy = rng.uniform(0.6, 1.6, 2) * (w, h) * rng.choice([-1, 1], 2)
+            x = int(np.clip(x0 + dx, _MARGIN, pw - w - _MARGIN))
+            y = int(np.clip(y0 + dy, _MARGIN, ph - h - _MARGIN))
+            if abs(x - x0) >= w / 2 or abs(y - y0) >= h / 2:  # less than a quarter
+                break
+        cut = replace(target.cut, rect=(x, y, w, h))
+        t = np.arange(n)
+        swings = rng.uniform(1.0, 2.0)  # periods of the swing: 2-4 crossings
+        along = np.sin(2 * np.pi * swings * t / n + rng.uniform(0, 2 * np.pi))
+        reach = rng.uniform(2.0, 3.0) * size
+        heading = rng.uniform(0, 2 * np.pi) + _smooth(rng, n, -0.4, 0.4)
+        aside = rng.uniform(-0.25, 0.25) * size
+        direction = np.stack([np.cos(heading), np.sin(heading)], axis=1)
+        normal = np.stack([-direction[:, 1], direction[:, 0]], axis=1)
+        centers = target.center + (reach * along)[:, None] * direction + aside * normal
         half = (
             target.half
             * rng.uniform(0.85, 1.15)
             * np.exp(_smooth(rng, n, -0.1, 0.1))[:, None]
         )
-        angle = _smooth(rng, n, -20, 20) + rng.uniform(-10, 10)
+        angle = target.angle + _smooth(rng, n, -20, 20)
         layers.append(
             Layer(
                 cut,
@@ -882,12 +908,23 @@ def ground_truth(spec: SequenceSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return boxes, absent, np.round(cover, 3)
 
 
+def contents(spec: SequenceSpec) -> tuple[tuple[str, tuple | None], ...]:
+    """Every `(category, instance)` that may appear in the sequence's frames: each
+    layer's cut, and the background photograph as `(photo, None)` (all of its
+    instances)."""
+    return ((spec.background, None),) + tuple(
+        (layer.cut.category, layer.cut.instance) for layer in spec.layers
+    )
+
+
 def make_sequence(config: SynthConfig, index: int) -> Sequence:
     """Sequence `index` of `config`, frames rendered on demand by `render_frame`.
 
-    `metadata` holds the `spec`, the occluded fraction per frame (`cover`), and the
-    boxes of the semantic distractors (`distractor_boxes`, `(N, k, 4)`, k = 0 without
-    `SD`) for training against them.
+    `metadata` holds the `spec`, the occluded fraction per frame (`cover`), the
+    target's `category` and `instance` (see `Cut`), all that may appear in its frames
+    (`contents`), and the boxes of the semantic
+    distractors (`distractor_boxes`, `(N, k, 4)`, k = 0 without `SD`: other instances
+    of the target's category) for training against them.
     """
     if not 0 <= index < config.num_sequences:
         raise ValueError(f"index must be in [0, {config.num_sequences}), got {index}")
@@ -902,6 +939,9 @@ def make_sequence(config: SynthConfig, index: int) -> Sequence:
     metadata = {
         "spec": spec,
         "cover": cover,
+        "category": spec.target.cut.category,
+        "instance": spec.target.cut.instance,
+        "contents": contents(spec),
         "distractor_boxes": distractor_boxes,
         "split": config.split,
         "index": index,

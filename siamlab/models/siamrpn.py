@@ -17,6 +17,7 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
+from typing import Sequence as SequenceType
 
 import numpy as np
 import torch
@@ -30,8 +31,7 @@ from siamlab.anchors import (
     assign_targets,
     per_anchor,
 )
-from siamlab.crops import context_size, crop_square, search_side
-from siamlab.datasets.pairs import PairSampler
+from siamlab.datasets.pairs import DistractorPairSampler, PairMix, PairSampler
 from siamlab.models.config import check_training_args, config_from_dict
 from siamlab.nn.backbones import AlexNet
 from siamlab.nn.heads import UpChannelRPN
@@ -271,46 +271,84 @@ class RPNPairSampler(PairSampler):
     def sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One pair: `uint8` exemplar and search crops and the target's cxcywh box in
         the search crop relative to its centre."""
-        seq, i, j = self.frame_indices()
-        boxes = self.sequences[seq].boxes
-        (x, y, w, h), (x2, y2, w2, h2) = boxes[i], boxes[j]
-        side = context_size(w, h, self.context)
-        exemplar = crop_square(
-            self._frame(seq, i), (x + w / 2, y + h / 2), side, self.exemplar_size
-        )
-        side = search_side(boxes[j], self.exemplar_size, self.search_size, self.context)
-        side *= self.rng.uniform(1 - self.stretch, 1 + self.stretch)
-        shift = self.rng.uniform(-self.max_shift, self.max_shift, size=2)  # crop pixels
-        center = np.array([x2 + w2 / 2, y2 + h2 / 2]) + shift * side / self.search_size
-        search = crop_square(self._frame(seq, j), center, side, self.search_size)
-        size = np.array([w2, h2]) * self.search_size / side
-        box = np.concatenate([-shift, size])
-        if self.flip and self.rng.random() < 0.5:
-            exemplar, search = exemplar[:, ::-1], search[:, ::-1]
-            box[0] = -box[0]
-        return self._jitter(exemplar), self._jitter(search), box
+        return self.box_pair(*self.frame_indices())
 
     def batch(self, batch_size: int) -> RPNBatch:
         """`batch_size` pairs with anchor targets (see `RPNBatch`)."""
         _check_positive_int("batch_size", batch_size)
         exemplars, searches, boxes = zip(*(self.sample() for _ in range(batch_size)))
-        boxes = np.stack(boxes)
-        c = self.config
-        targets = assign_targets(
-            self.anchors, boxes, c.positive, c.negative, c.num_positive, c.num_total,
-            rng=self.rng,
-        )  # fmt: skip
+        return rpn_batch(
+            self.config, self.anchors, exemplars, searches, boxes, self.rng
+        )
 
-        def images(crops: tuple[np.ndarray, ...]) -> torch.Tensor:
-            return torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float()
+    def batches(self, batch_size: int) -> Iterator[RPNBatch]:  # type: ignore[override]
+        """An endless stream of batches, for `siamlab.train.fit`."""
+        while True:
+            yield self.batch(batch_size)
 
-        return RPNBatch(
-            images(exemplars),
-            images(searches),
-            torch.from_numpy(boxes).float(),
-            torch.from_numpy(targets.labels),
-            torch.from_numpy(targets.deltas),
-            torch.from_numpy(targets.weights),
+
+def rpn_batch(
+    config: SiamRPNConfig,
+    anchors: np.ndarray,
+    exemplars: SequenceType[np.ndarray],
+    searches: SequenceType[np.ndarray],
+    boxes: SequenceType[np.ndarray],
+    rng: np.random.Generator,
+    negative: SequenceType[bool] | bool = False,
+) -> RPNBatch:
+    """Crops and cxcywh boxes as an `RPNBatch`, the anchors labelled by
+    `assign_targets` (for a `negative` pair nothing is positive, and the anchors
+    around the object the crop is centred on are sampled as negatives)."""
+    boxes = np.stack(boxes)
+    c = config
+    targets = assign_targets(
+        anchors, boxes, c.positive, c.negative, c.num_positive, c.num_total,
+        rng=rng, negative_pair=negative,
+    )  # fmt: skip
+
+    def images(crops: SequenceType[np.ndarray]) -> torch.Tensor:
+        return torch.from_numpy(np.stack(crops)).permute(0, 3, 1, 2).float()
+
+    return RPNBatch(
+        images(exemplars),
+        images(searches),
+        torch.from_numpy(boxes).float(),
+        torch.from_numpy(targets.labels),
+        torch.from_numpy(targets.deltas),
+        torch.from_numpy(targets.weights),
+    )
+
+
+class DistractorRPNSampler(DistractorPairSampler):
+    """DaSiamRPN's training pairs (`DistractorPairSampler`: positives, augmented
+    still-frame positives, same- and other-category negatives) with the anchors of
+    `config` labelled; shift and stretch as `RPNPairSampler`'s."""
+
+    def __init__(self, sequences, config: SiamRPNConfig, **options: Any) -> None:
+        options.setdefault("max_shift", 32.0)
+        options.setdefault("stretch", 0.2)
+        super().__init__(
+            sequences,
+            config.exemplar_size,
+            config.search_size,
+            context=config.context,
+            **options,
+        )
+        self.config = config
+        self.anchors = config.anchors()
+
+    def batch(self, batch_size: int) -> RPNBatch:
+        """`batch_size` pairs of mixed kinds with anchor targets (see `RPNBatch`)."""
+        _check_positive_int("batch_size", batch_size)
+        pairs = [self.pair() for _ in range(batch_size)]
+        return rpn_batch(
+            self.config,
+            self.anchors,
+            [p.exemplar for p in pairs],
+            [p.search for p in pairs],
+            [p.box for p in pairs],
+            self.rng,
+            negative=np.array([p.negative for p in pairs]),
         )
 
     def batches(self, batch_size: int) -> Iterator[RPNBatch]:  # type: ignore[override]
@@ -397,6 +435,7 @@ def train_siamrpn(
     frozen_stages: int = 0,
     progress: bool = True,
     device: torch.device | str | None = None,
+    mix: PairMix | None = None,
 ) -> tuple[SiamRPNNet, Any]:
     """Train SiamRPN on anchor-labelled pairs with `siamlab.train.fit`; returns
     `(model, history)`.
@@ -404,7 +443,9 @@ def train_siamrpn(
     Adam with the learning rate decaying exponentially from `lr` to `final_lr`.
     `pretrained`: a SiamFC checkpoint whose backbone starts the training (`True`: the
     shipped SiamFC-tiny; see `init_from_siamfc`); `frozen_stages`: how many of its
-    first stages stay fixed (`SiamRPNNet.freeze`). The checkpoint stores the config, so
+    first stages stay fixed (`SiamRPNNet.freeze`). `mix`: train DaSiamRPN's way, on
+    `DistractorRPNSampler` pairs in these proportions (default: SiamRPN's positive
+    pairs only, `RPNPairSampler`). The checkpoint stores the config, so
     `load_siamrpn` rebuilds the model; a resumed run draws its later pairs from `seed`
     and the step it resumes at.
     """
@@ -429,7 +470,15 @@ def train_siamrpn(
     scheduler = torch.optim.lr_scheduler.ExponentialLR(
         optimizer, gamma=(final_lr / lr) ** (1 / steps)
     )
-    sampler = RPNPairSampler(sequences, config, max_gap=max_gap, seed=seed + start)
+    if mix is None:
+        sampler = RPNPairSampler(sequences, config, max_gap=max_gap, seed=seed + start)
+    else:
+        sampler = DistractorRPNSampler(
+            sequences, config, mix=mix, max_gap=max_gap, seed=seed + start
+        )
+    extra = {"config": config_dict(config)}
+    if mix is not None:
+        extra["pair_mix"] = asdict(mix)
     history = fit(
         model,
         optimizer,
@@ -440,17 +489,24 @@ def train_siamrpn(
         checkpoint=checkpoint,
         checkpoint_every=50 if checkpoint else 0,
         resume=resume,
-        extra_state={"config": config_dict(config)},
+        extra_state=extra,
         progress=progress,
-        desc="SiamRPN",
+        desc="SiamRPN" if mix is None else "DaSiamRPN",
     )
     return model, history
 
 
-def train_from_args(args: Any) -> int:
-    """`siamlab train siamrpn`: train the `--preset` (tiny: from SiamFC-tiny's backbone
-    with its first three stages fixed; paper: from scratch) on `--dataset` and write
-    the checkpoint to `--out`."""
+def train_from_args(args: Any, family: str = "siamrpn") -> int:
+    """`siamlab train siamrpn` / `train dasiamrpn`: train the `--preset` on
+    `--dataset` and write the checkpoint to `--out`.
+
+    SiamRPN tiny starts from SiamFC-tiny's backbone with its first three stages fixed;
+    paper from scratch. DaSiamRPN continues from a SiamRPN checkpoint (`--init`,
+    default for tiny: the shipped SiamRPN-tiny; paper: from scratch) on
+    distractor-aware pairs (`PairMix()`), or on SiamRPN's plain pairs with
+    `--pairs plain` (the control that tells what the pairs, not the extra steps,
+    bring).
+    """
     import time
 
     from siamlab.datasets import load_dataset
@@ -458,10 +514,27 @@ def train_from_args(args: Any) -> int:
     presets = {"tiny": SiamRPNConfig.tiny, "paper": SiamRPNConfig.paper}
     if args.preset not in presets:
         raise ValueError(
-            f"--preset must be one of {sorted(presets)} for siamrpn, "
+            f"--preset must be one of {sorted(presets)} for {family}, "
             f"got {args.preset!r}"
         )
     tiny = args.preset == "tiny"
+    pairs = getattr(args, "pairs", None) or (
+        "distractor" if family == "dasiamrpn" else "plain"
+    )
+    if pairs not in ("plain", "distractor"):
+        raise ValueError(f"--pairs must be 'plain' or 'distractor', got {pairs!r}")
+    init = getattr(args, "init", None)
+    if init is not None and family != "dasiamrpn":
+        raise ValueError("--init is for dasiamrpn, which continues a SiamRPN model")
+    model, pretrained = None, (True if tiny else None)
+    if family == "dasiamrpn":
+        pretrained = None
+        if init is not None or tiny:
+            model = load_siamrpn(init)
+            if config_dict(model.config) != config_dict(presets[args.preset]()):
+                raise ValueError(
+                    f"--init {str(init)!r} holds another preset than {args.preset!r}"
+                )
     sequences = load_dataset(args.dataset, args.max_sequences)
     start = time.perf_counter()
     _, history = train_siamrpn(
@@ -474,13 +547,15 @@ def train_from_args(args: Any) -> int:
         seed=args.seed,
         checkpoint=args.out,
         resume=args.resume,
-        pretrained=True if tiny else None,
+        model=model,
+        pretrained=pretrained,
         frozen_stages=3 if tiny else 0,
         device=args.device,
+        mix=PairMix() if pairs == "distractor" else None,
     )
     tail = history.losses[-min(50, len(history.losses)) :] or [float("nan")]
     print(
-        f"trained siamrpn ({args.preset}) to step {history.step} in "
+        f"trained {family} ({args.preset}, {pairs} pairs) to step {history.step} in "
         f"{time.perf_counter() - start:.0f} s; mean loss of the last {len(tail)} steps "
         f"{sum(tail) / len(tail):.4f}; wrote {args.out}"
     )
