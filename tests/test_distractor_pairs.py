@@ -34,7 +34,7 @@ def test_the_sequences_hold_several_categories_with_several_instances():
 
 @pytest.mark.parametrize("kind", ["same_category", "other_category"])
 def test_negative_pairs_contain_no_instance_of_the_exemplars_target(kind):
-    weights = dict(same_category=0.0, other_category=0.0)
+    weights = dict(same_category=0.0, other_category=0.0, look_alike=0.0)
     mix = PairMix(positive=0.0, still=1e-9, **{**weights, kind: 1.0})
     source = sampler(mix, seed=1)
     pairs = [source.pair() for _ in range(40)]
@@ -56,9 +56,8 @@ def test_negative_pairs_contain_no_instance_of_the_exemplars_target(kind):
 
 
 def test_positive_pairs_come_from_one_sequence_and_still_pairs_from_one_frame():
-    source = sampler(
-        PairMix(positive=1.0, still=1.0, same_category=0, other_category=0)
-    )
+    mix = PairMix(positive=1, still=1, same_category=0, other_category=0, look_alike=0)
+    source = sampler(mix)
     kinds = set()
     for _ in range(30):
         pair = source.pair()
@@ -72,7 +71,7 @@ def test_positive_pairs_come_from_one_sequence_and_still_pairs_from_one_frame():
 
 def test_the_mix_sets_the_proportions_of_kinds():
     source = sampler(PairMix(positive=0.5, still=0.0, same_category=0.25,
-                             other_category=0.25), seed=4)  # fmt: skip
+                             other_category=0.25, look_alike=0.0), seed=4)  # fmt: skip
     kinds = [source.pair().kind for _ in range(400)]
     assert abs(kinds.count("positive") / 400 - 0.5) < 0.08
     assert "still" not in kinds
@@ -80,7 +79,9 @@ def test_the_mix_sets_the_proportions_of_kinds():
 
 
 def test_still_pairs_are_augmented_and_plain_ones_are_not():
-    still = PairMix(positive=0.0, still=1.0, same_category=0, other_category=0)
+    still = PairMix(
+        positive=0, still=1, same_category=0, other_category=0, look_alike=0
+    )
     options = dict(stretch=0.0, max_shift=0.0, flip=False, brightness=0.0)
     plain = DistractorPairSampler(
         SEQUENCES, 63, 127, mix=still, seed=2, blur=0.0, illumination=0.0, colour=0.0,
@@ -132,7 +133,7 @@ def test_sampler_rejects_bad_augmentation_and_mix():
 
 def test_negative_pairs_get_no_positive_anchor_and_negatives_near_the_centre():
     config = SiamRPNConfig.tiny()
-    mix = PairMix(positive=1.0, still=0.0, same_category=1.0, other_category=1.0)
+    mix = PairMix(positive=1, still=0, same_category=1, other_category=1, look_alike=1)
     batch = DistractorRPNSampler(SEQUENCES[:12], config, mix=mix, seed=5).batch(12)
     labels = batch.labels.numpy()
     anchors = config.anchors()
@@ -150,3 +151,34 @@ def torch_bool(mask):
     import torch
 
     return torch.from_numpy(mask)
+
+
+def test_look_alike_pairs_centre_a_look_alike_far_from_the_target():
+    mix = PairMix(positive=0, still=1e-9, same_category=0, other_category=0,
+                  look_alike=1.0)  # fmt: skip
+    source = sampler(mix, seed=6, stretch=0.0, max_shift=0.0, flip=False)
+    for _ in range(20):
+        pair = source.pair()
+        assert pair.negative and pair.kind == "look_alike"
+        seq, j = pair.search_from
+        assert pair.exemplar_from[0] == seq and "SD" in SEQUENCES[seq].attributes
+        target = SEQUENCES[seq].boxes[j]
+        look_alikes = SEQUENCES[seq].metadata["distractor_boxes"][j]
+        side = 127 / pair.box[2] * look_alikes[:, 2]  # search side if centred on each
+        # the crop is centred on one look-alike, at that look-alike's own scale
+        centred = np.isclose(pair.box[2:], 127 / side[:, None] * look_alikes[:, 2:])
+        assert centred.all(axis=1).any()
+        k = int(np.argmax(centred.all(axis=1)))
+        gap = np.linalg.norm(
+            look_alikes[k, :2] + look_alikes[k, 2:] / 2 - target[:2] - target[2:] / 2
+        )
+        assert gap * 127 / side[k] >= 64.0 - 1e-6
+
+
+def test_without_look_alikes_the_draw_becomes_same_category():
+    plain = [s for s in SEQUENCES if "SD" not in s.attributes]
+    mix = PairMix(positive=0, still=1e-9, same_category=0, other_category=0,
+                  look_alike=1.0)  # fmt: skip
+    source = DistractorPairSampler(plain, 63, 127, mix=mix, seed=0)
+    kinds = {source.pair().kind for _ in range(10)}
+    assert kinds <= {"same_category", "other_category"} and "same_category" in kinds

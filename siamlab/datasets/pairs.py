@@ -244,20 +244,27 @@ class PairMix:
       instance of the target's category, so that the network must tell *this* object
       from things of its kind;
     - `other_category`: a negative pair whose search crop is centred on an object of
-      another category.
+      another category;
+    - `look_alike`: a negative pair from one sequence whose search crop is centred on
+      a look-alike of the target (`metadata["distractor_boxes"]`, SynthTrack's `SD`
+      sequences: another instance of the category with the target's outline and
+      colouring) at least `look_alike_gap` search-crop pixels from the target, so
+      that no anchor sampled as negative lies on the target.
 
     The paper gives no mixing ratio; the defaults draw half the pairs positive (one
-    in five from still frames) and three negatives of the same category for each of
-    another.
+    in five from still frames) and, of the negatives, three of the target's category
+    (look-alikes and other instances) for each of another category. Where the
+    sequences hold no look-alikes, a `look_alike` draw becomes `same_category`.
     """
 
     positive: float = 0.4
     still: float = 0.1
-    same_category: float = 0.375
+    same_category: float = 0.125
     other_category: float = 0.125
+    look_alike: float = 0.25
 
     def __post_init__(self) -> None:
-        for name in ("positive", "still", "same_category", "other_category"):
+        for name in self.kinds:
             value = getattr(self, name)
             if (
                 isinstance(value, bool)
@@ -271,7 +278,7 @@ class PairMix:
 
     @property
     def kinds(self) -> tuple[str, ...]:
-        return ("positive", "still", "same_category", "other_category")
+        return ("positive", "still", "same_category", "other_category", "look_alike")
 
     def probabilities(self) -> np.ndarray:
         weights = np.array([getattr(self, kind) for kind in self.kinds], dtype=float)
@@ -337,9 +344,16 @@ class DistractorPairSampler(PairSampler):
         blur: float = 1.5,
         illumination: float = 0.3,
         colour: float = 0.15,
+        look_alike_gap: float = 64.0,
         **options,
     ) -> None:
         super().__init__(sequences, exemplar_size, search_size, **options)
+        self.look_alike_gap = float(look_alike_gap)
+        self._look_alike_sequences = [
+            index
+            for index, s in enumerate(self.sequences)
+            if np.shape(s.metadata.get("distractor_boxes", ()))[1:2] not in ((), (0,))
+        ]
         if mix is not None and not isinstance(mix, PairMix):
             raise ValueError(f"mix must be a PairMix, got {type(mix).__name__}")
         for name, value in (
@@ -389,6 +403,33 @@ class DistractorPairSampler(PairSampler):
         pool = [other for other in pool if not self._shows_target_of(other, seq)]
         return int(self.rng.choice(pool)) if pool else None
 
+    def look_alike(self) -> tuple[int, int, int, np.ndarray] | None:
+        """A random `(sequence, exemplar frame, search frame, look-alike's xywh box)`:
+        a look-alike inside the search frame whose centre is at least
+        `look_alike_gap` search-crop pixels from the target's; None if the sequences
+        have none."""
+        if not self._look_alike_sequences:
+            return None
+        for _ in range(20):
+            seq = int(self.rng.choice(self._look_alike_sequences))
+            sequence = self.sequences[seq]
+            boxes = sequence.metadata["distractor_boxes"]
+            visible = self.visible[seq]
+            j = int(self.rng.choice(visible))
+            k = int(self.rng.integers(boxes.shape[1]))
+            box, target = boxes[j, k], sequence.boxes[j]
+            width, height = sequence.metadata.get("frame_size", (np.inf, np.inf))
+            centre = box[:2] + box[2:] / 2
+            if not (0 <= centre[0] < width and 0 <= centre[1] < height):
+                continue
+            side = search_side(box, self.exemplar_size, self.search_size, self.context)
+            gap = np.linalg.norm(centre - target[:2] - target[2:] / 2)
+            if gap * self.search_size / side < self.look_alike_gap:
+                continue
+            near = visible[np.abs(visible - j) <= self.max_gap]
+            return seq, int(self.rng.choice(near)), j, box
+        return None
+
     def _augment(self, crop: np.ndarray) -> np.ndarray:
         radius = self.rng.uniform(0, self.blur)
         if radius > 0.3:
@@ -399,7 +440,7 @@ class DistractorPairSampler(PairSampler):
 
     def pair(self) -> TrainingPair:
         """One pair of a kind drawn from `mix`."""
-        kind = self.mix.kinds[int(self.rng.choice(4, p=self.mix.probabilities()))]
+        kind = self.mix.kinds[int(self.rng.choice(5, p=self.mix.probabilities()))]
         seq, i, j = self.frame_indices()
         if kind == "positive":
             exemplar, search, box = self.box_pair(seq, i, j)
@@ -414,6 +455,20 @@ class DistractorPairSampler(PairSampler):
                 self._jitter(exemplar), self._augment(search), box, False, kind,
                 (seq, i), (seq, i),
             )  # fmt: skip
+        if kind == "look_alike":
+            found = self.look_alike()
+            if found is not None:
+                seq, i, j, box = found
+                exemplar = self.exemplar(seq, i)
+                search, box = self.search_around(seq, j, box)
+                if self.flip and self.rng.random() < 0.5:
+                    exemplar, search = exemplar[:, ::-1], search[:, ::-1]
+                    box[0] = -box[0]
+                return TrainingPair(
+                    self._jitter(exemplar), self._jitter(search), box, True, kind,
+                    (seq, i), (seq, j),
+                )  # fmt: skip
+            kind = "same_category"
         other = self.other_sequence(seq, kind == "same_category")
         if other is None:
             kind = "other_category"
