@@ -51,6 +51,7 @@ frames a tracker needs to find the target again after it comes back into view (t
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
@@ -555,7 +556,12 @@ class SupervisedRun:
 
 
 def supervised_run(
-    tracker: Tracker, sequence: Sequence, *, skip: int = 5, progress: bool = False
+    tracker: Tracker,
+    sequence: Sequence,
+    *,
+    skip: int = 5,
+    progress: bool = False,
+    one_pass: ArrayLike | None = None,
 ) -> SupervisedRun:
     """Run `tracker` over `sequence` by VOT's supervised protocol and count its
     failures.
@@ -572,6 +578,11 @@ def supervised_run(
     never scored, so they never count as failures. `init` is called on the same
     tracker object for every restart, so it must reset the tracker's state (every
     tracker of `siamlab.trackers` does).
+
+    `one_pass`: the `(N, 4)` boxes of a one-pass run of the same tracker on the same
+    sequence (`track(...).boxes`). Up to the first failure a supervised run *is* that
+    run, so for a deterministic tracker those frames are read from it instead of run
+    again; only the frames after a restart cost tracking.
     """
     if not isinstance(tracker, Tracker):
         raise ValueError(
@@ -580,6 +591,13 @@ def supervised_run(
     skip = _check_skip(skip)
     count = len(sequence)
     visible = _visible(sequence)
+    if one_pass is not None:
+        one_pass = np.asarray(one_pass, dtype=np.float64)
+        if one_pass.shape != (count, 4):
+            raise ValueError(
+                f"one_pass must hold the (N, 4) boxes of a run on {sequence.name!r}, "
+                f"N = {count}, got shape {one_pass.shape}"
+            )
     boxes = np.full((count, 4), np.nan)
     overlaps = np.full(count, np.nan)
     failures: list[int] = []
@@ -593,15 +611,20 @@ def supervised_run(
         leave=False,
     )
     for index in range(count):
+        replay = one_pass is not None and not failures
         if index == restart:
             box = sequence.boxes[index].copy()
-            tracker.init(sequence.frame(index), box)
+            if not replay:
+                tracker.init(sequence.frame(index), box)
             boxes[index] = box
             inits.append(index)
             restart, running = None, True
         elif running:
-            result = tracker.update(sequence.frame(index))
-            box = np.full(4, np.nan) if result.box is None else result.box
+            if replay:
+                box = one_pass[index]
+            else:
+                result = tracker.update(sequence.frame(index))
+                box = np.full(4, np.nan) if result.box is None else result.box
             boxes[index] = np.asarray(box, dtype=np.float64).reshape(4)
             if visible[index]:
                 found = frame_errors(boxes[[index]], sequence.boxes[[index]])[0]
@@ -764,3 +787,64 @@ def summarize_recovery(
         "fraction": len(frames) / returns if returns else float("nan"),
         "mean_frames": float(np.mean(frames)) if frames else float("nan"),
     }
+
+
+def robustness_benchmark(
+    trackers: Mapping[str, Tracker | Callable[[], Tracker]],
+    groups: Mapping[str, Iterable[Sequence]],
+    *,
+    skip: int = 5,
+    threshold: float = 0.5,
+    progress: bool = True,
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Accuracy, failures and recovery of each tracker on each group of sequences.
+
+    Every sequence (once, however many groups hold it) gets a one-pass run, which
+    gives its success AUC (by its protocol) and its recoveries (`recovery`), and a
+    supervised run (`supervised_run`, replaying the one-pass run up to its first
+    failure). Returns, per tracker and group: `success_auc` (mean over the
+    group's sequences), `failures`, `frames` (scored in the supervised runs) and
+    `failures_per_100` (pooled), and `returns`, `recovered` (share of the returns
+    after which IoU exceeded `threshold` again; NaN without returns) and
+    `frames_to_recover` (their mean), pooled over the group.
+    """
+    groups = {name: list(sequences) for name, sequences in groups.items()}
+    if not trackers or not groups or not all(groups.values()):
+        raise ValueError("trackers and every group of sequences must be non-empty")
+    skip = _check_skip(skip)
+    unique = {s.name: s for sequences in groups.values() for s in sequences}
+    table: dict[str, dict[str, dict[str, float]]] = {}
+    bar = progress_bar(
+        total=len(trackers) * len(unique), enabled=progress, desc="robustness"
+    )
+    for name, tracker in trackers.items():
+        scores = {}
+        for sequence in unique.values():
+            run = track(_fresh(tracker), sequence, progress=False)
+            supervised = supervised_run(
+                _fresh(tracker), sequence, skip=skip, one_pass=run.boxes
+            )
+            scores[sequence.name] = {
+                "auc": sequence_metrics(run.boxes, sequence)["success_auc"],
+                "recovery": recovery(run.boxes, sequence, threshold=threshold),
+                "failures": len(supervised.failures),
+                "frames": supervised.frames_tracked,
+            }
+            bar.update()
+        table[name] = {}
+        for group, sequences in groups.items():
+            picked = [scores[s.name] for s in sequences]
+            failures = sum(p["failures"] for p in picked)
+            frames = sum(p["frames"] for p in picked)
+            back = summarize_recovery([p["recovery"] for p in picked])
+            table[name][group] = {
+                "success_auc": float(np.mean([p["auc"] for p in picked])),
+                "failures": failures,
+                "frames": frames,
+                "failures_per_100": 100 * failures / frames if frames else math.nan,
+                "returns": back["returns"],
+                "recovered": back["fraction"],
+                "frames_to_recover": back["mean_frames"],
+            }
+    bar.close()
+    return table

@@ -22,6 +22,7 @@ CHAPTERS = [
         "02_siamfc.md",
         "03_rpn_anchors.md",
         "04_siamrpn.md",
+        "05_dasiamrpn.md",
     )
 ]
 MAX_LINE = 88

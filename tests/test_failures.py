@@ -322,3 +322,57 @@ def test_recovery_and_its_summary_reject_bad_input():
     for bad in ([1, None], [[1, -1]], [[True]], [[1.5]], ["ab"]):
         with pytest.raises(ValueError, match="recoveries"):
             summarize_recovery(bad)
+
+
+class Counting:
+    """Wraps a tracker and counts its `update` calls."""
+
+    def __init__(self, tracker):
+        self.tracker, self.updates, self.name = tracker, 0, "counting"
+
+    def init(self, frame, box):
+        self.tracker.init(frame, box)
+
+    def update(self, frame):
+        self.updates += 1
+        return self.tracker.update(frame)
+
+
+def test_a_one_pass_run_stands_in_for_the_frames_before_the_first_failure():
+    sequence = synth_test(2)[1]
+    one_pass = track(make_tracker("ncc"), sequence, progress=False).boxes
+    live = Counting(make_tracker("ncc"))
+    replayed = Counting(make_tracker("ncc"))
+    expected = supervised_run(live, sequence)
+    reused = supervised_run(replayed, sequence, one_pass=one_pass)
+    assert expected.failures, "the example needs a failure"
+    assert reused.failures == expected.failures and reused.inits == expected.inits
+    np.testing.assert_array_equal(reused.boxes, expected.boxes)
+    assert replayed.updates == live.updates - expected.failures[0]  # frames 1..f
+    with pytest.raises(ValueError, match="one_pass"):
+        supervised_run(live, sequence, one_pass=one_pass[:-1])
+
+
+def test_robustness_benchmark_agrees_with_the_runs_it_combines():
+    from siamlab.evaluation import robustness_benchmark, sequence_metrics
+
+    sequences = synth_test(2)
+    groups = {"all": sequences, "first": sequences[:1]}
+    table = robustness_benchmark({"ncc": lambda: make_tracker("ncc")}, groups,
+                                 progress=False)  # fmt: skip
+    runs = [track(make_tracker("ncc"), s, progress=False) for s in sequences]
+    supervised = [supervised_run(make_tracker("ncc"), s) for s in sequences]
+    first, every = table["ncc"]["first"], table["ncc"]["all"]
+    assert (
+        first["success_auc"]
+        == sequence_metrics(runs[0].boxes, sequences[0])["success_auc"]
+    )
+    assert every["failures"] == sum(len(s.failures) for s in supervised)
+    assert every["frames"] == sum(s.frames_tracked for s in supervised)
+    assert every["failures_per_100"] == pytest.approx(
+        100 * every["failures"] / every["frames"]
+    )
+    returns = [recovery(r.boxes, s) for r, s in zip(runs, sequences)]
+    assert every["returns"] == sum(len(r) for r in returns)
+    with pytest.raises(ValueError, match="non-empty"):
+        robustness_benchmark({"ncc": make_tracker("ncc")}, {"none": []})

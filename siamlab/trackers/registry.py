@@ -43,11 +43,12 @@ TRACKERS["siamrpn"] = _siamrpn
 
 
 def _dasiamrpn(weights: str | None = None, device: str | None = None) -> Tracker:
-    """DaSiamRPN (chapter 5) with the shipped tiny checkpoint, or `weights`: a siamlab
-    checkpoint or a DaSiamRPN release file (with that release's settings)."""
+    """DaSiamRPN (chapter 5), the full tracker: distractor-aware re-ranking and
+    local-to-global search, with the shipped tiny checkpoint, or `weights`: a siamlab
+    checkpoint or a DaSiamRPN release file (with that release's SiamRPN settings)."""
     from siamlab.trackers.dasiamrpn import DaSiamRPNTracker
 
-    return DaSiamRPNTracker(weights=weights, device=device)
+    return DaSiamRPNTracker(weights=weights, device=device).with_params(long_term=True)
 
 
 TRACKERS["dasiamrpn"] = _dasiamrpn
