@@ -246,14 +246,10 @@ class RPNBatch:
     weights: torch.Tensor
 
 
-class RPNPairSampler(PairSampler):
-    """`PairSampler` that also reports the target's box in the search crop and labels
-    the anchors of `config` against it.
-
-    The search square is shifted by up to `max_shift` crop pixels (the target is not
-    always centred, so the network learns to place boxes anywhere on the map) and its
-    side stretched by up to `stretch` (the regression sees targets of many sizes).
-    """
+class _AnchorLabelled:
+    """What both RPN samplers share: crops of `config`'s sizes and context, the search
+    square shifted by up to 32 crop pixels and stretched by up to 20 % unless
+    `options` say otherwise, the anchors of `config`, and an endless batch stream."""
 
     def __init__(self, sequences, config: SiamRPNConfig, **options: Any) -> None:
         options.setdefault("max_shift", 32.0)
@@ -268,6 +264,21 @@ class RPNPairSampler(PairSampler):
         self.config = config
         self.anchors = config.anchors()
 
+    def batches(self, batch_size: int) -> Iterator[RPNBatch]:  # type: ignore[override]
+        """An endless stream of batches, for `siamlab.train.fit`."""
+        while True:
+            yield self.batch(batch_size)
+
+
+class RPNPairSampler(_AnchorLabelled, PairSampler):
+    """`PairSampler` that also reports the target's box in the search crop and labels
+    the anchors of `config` against it.
+
+    The search square is shifted by up to `max_shift` crop pixels (the target is not
+    always centred, so the network learns to place boxes anywhere on the map) and its
+    side stretched by up to `stretch` (the regression sees targets of many sizes).
+    """
+
     def sample(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One pair: `uint8` exemplar and search crops and the target's cxcywh box in
         the search crop relative to its centre."""
@@ -280,11 +291,6 @@ class RPNPairSampler(PairSampler):
         return rpn_batch(
             self.config, self.anchors, exemplars, searches, boxes, self.rng
         )
-
-    def batches(self, batch_size: int) -> Iterator[RPNBatch]:  # type: ignore[override]
-        """An endless stream of batches, for `siamlab.train.fit`."""
-        while True:
-            yield self.batch(batch_size)
 
 
 def rpn_batch(
@@ -319,23 +325,10 @@ def rpn_batch(
     )
 
 
-class DistractorRPNSampler(DistractorPairSampler):
+class DistractorRPNSampler(_AnchorLabelled, DistractorPairSampler):
     """DaSiamRPN's training pairs (`DistractorPairSampler`: positives, augmented
     still-frame positives, same- and other-category negatives) with the anchors of
     `config` labelled; shift and stretch as `RPNPairSampler`'s."""
-
-    def __init__(self, sequences, config: SiamRPNConfig, **options: Any) -> None:
-        options.setdefault("max_shift", 32.0)
-        options.setdefault("stretch", 0.2)
-        super().__init__(
-            sequences,
-            config.exemplar_size,
-            config.search_size,
-            context=config.context,
-            **options,
-        )
-        self.config = config
-        self.anchors = config.anchors()
 
     def batch(self, batch_size: int) -> RPNBatch:
         """`batch_size` pairs of mixed kinds with anchor targets (see `RPNBatch`)."""
@@ -350,11 +343,6 @@ class DistractorRPNSampler(DistractorPairSampler):
             self.rng,
             negative=np.array([p.negative for p in pairs]),
         )
-
-    def batches(self, batch_size: int) -> Iterator[RPNBatch]:  # type: ignore[override]
-        """An endless stream of batches, for `siamlab.train.fit`."""
-        while True:
-            yield self.batch(batch_size)
 
 
 def siamrpn_loss(model: nn.Module, batch: RPNBatch) -> torch.Tensor:
