@@ -183,3 +183,274 @@ def count_parameters(model: nn.Module) -> int:
 def _device_of(model: nn.Module) -> torch.device:
     parameter = next(model.parameters(), None)
     return parameter.device if parameter is not None else torch.device("cpu")
+
+
+# --- The ResNet of SiamRPN++ ---------------------------------------------------------
+
+#: Stem and per-stage widths of ResNet-50 (He et al. 2016): the stem's 64 filters and
+#: each stage's bottleneck width; a stage outputs `expansion ×` its width.
+RESNET50_CHANNELS: tuple[int, ...] = (64, 64, 128, 256, 512)
+
+#: The CPU preset's widths (`ResNet.tiny`): basic blocks of 16, 32, 48 and 64 filters.
+RESNET_TINY_CHANNELS: tuple[int, ...] = (16, 16, 32, 48, 64)
+
+
+def _entry_geometry(stride: int, dilation: int, downsample: bool) -> tuple[int, int]:
+    """`(dilation, padding)` of a block's strided / entry 3×3 convolution.
+
+    SiamRPN++'s rule: the first block of a dilated stage (the one with a projection)
+    uses half the stage's dilation, so that the dilation grows gradually; an undilated
+    3×3 convolution is padded by 1 at stride 1 and not at all at stride 2.
+    """
+    if downsample and dilation > 1:
+        dilation //= 2
+    return dilation, dilation if dilation > 1 else 2 - stride
+
+
+class BasicBlock(nn.Module):
+    """Two 3×3 convolutions with a residual connection (ResNet-18/34); `expansion`
+    1. `dilation` is the stage's; `downsample` projects the shortcut."""
+
+    expansion = 1
+
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        dilation: int = 1,
+        downsample: nn.Module | None = None,
+    ) -> None:
+        super().__init__()
+        entry, pad = _entry_geometry(stride, dilation, downsample is not None)
+        self.conv1 = nn.Conv2d(
+            inplanes, planes, 3, stride, pad, dilation=entry, bias=False
+        )
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(
+            planes, planes, 3, 1, dilation, dilation=dilation, bias=False
+        )
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        shortcut = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + shortcut)
+
+
+class Bottleneck(nn.Module):
+    """1×1 reduce, 3×3 (strided or dilated), 1×1 expand to `4 · planes`, with a
+    residual connection (ResNet-50)."""
+
+    expansion = 4
+
+    def __init__(
+        self,
+        inplanes: int,
+        planes: int,
+        stride: int = 1,
+        dilation: int = 1,
+        downsample: nn.Module | None = None,
+    ) -> None:
+        super().__init__()
+        entry, pad = _entry_geometry(stride, dilation, downsample is not None)
+        self.conv1 = nn.Conv2d(inplanes, planes, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(
+            planes, planes, 3, stride, pad, dilation=entry, bias=False
+        )
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes * 4)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = downsample
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        shortcut = x if self.downsample is None else self.downsample(x)
+        return self.relu(out + shortcut)
+
+
+_BLOCKS: dict[str, type[BasicBlock] | type[Bottleneck]] = {
+    "basic": BasicBlock,
+    "bottleneck": Bottleneck,
+}
+
+#: `(stride, dilation)` of layer1 … layer4 in SiamRPN++: total stride 8, and layer3 /
+#: layer4 keep the resolution and widen their receptive fields by dilation instead.
+_STAGE_GEOMETRY: tuple[tuple[int, int], ...] = ((1, 1), (2, 1), (1, 2), (1, 4))
+
+
+class ResNet(nn.Module):
+    """The ResNet of SiamRPN++ (Li et al. 2019), a padded backbone of total stride 8.
+
+    `conv1` 7×7/2 (unpadded) → BN → ReLU → `maxpool` 3/2 (padded) → `layer1` …
+    `layer4`, where layer2 halves the resolution once more and layer3 / layer4 keep it,
+    dilating their 3×3 convolutions by 2 and 4 (atrous convolution) instead of
+    striding. Where a stage strides or dilates, its shortcut projection is a 3×3
+    convolution rather than ResNet's 1×1. The layout and the names follow the
+    authors' release (pysot), so that its `backbone.*` weights load unchanged.
+
+    Input `float32 (N, 3, H, W)` with values 0-255 RGB; `forward` returns the list of
+    the `used_layers`' features (default: layer2, layer3, layer4, the paper's conv3,
+    conv4 and conv5), each `(N, out_channels[i], h, w)`; 127 → 15 and 255 → 31 for
+    layers 2-4. Options: `block` ("bottleneck" or "basic"), `layers` (blocks per
+    stage), `channels` (stem and the four stages' widths) and `width` (a multiplier of
+    all of them). Stages after the last used one are not built.
+    """
+
+    def __init__(
+        self,
+        block: str = "bottleneck",
+        layers: Sequence[int] = (3, 4, 6, 3),
+        width: float = 1.0,
+        used_layers: Sequence[int] = (2, 3, 4),
+        channels: Sequence[int] = RESNET50_CHANNELS,
+    ) -> None:
+        super().__init__()
+        stem, planes = _check_resnet_args(block, layers, width, used_layers, channels)
+        unit = _BLOCKS[block]
+        self.block, self.width = block, float(width)
+        self.used_layers = tuple(int(i) for i in used_layers)
+        self.total_stride = 8
+        self.conv1 = nn.Conv2d(3, stem, 7, 2, 0, bias=False)
+        self.bn1 = nn.BatchNorm2d(stem)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(3, 2, 1)
+        inplanes, widths = stem, []
+        for index in range(max(self.used_layers)):
+            stride, dilation = _STAGE_GEOMETRY[index]
+            stage = _make_stage(
+                unit, inplanes, planes[index], layers[index], stride, dilation
+            )
+            self.add_module(f"layer{index + 1}", stage)
+            inplanes = planes[index] * unit.expansion
+            widths.append(inplanes)
+        self.out_channels = [widths[i - 1] for i in self.used_layers]
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(
+                    module.weight, mode="fan_out", nonlinearity="relu"
+                )
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
+
+    @classmethod
+    def resnet50(cls, used_layers: Sequence[int] = (2, 3, 4)) -> "ResNet":
+        """The paper's backbone: bottleneck blocks (3, 4, 6, 3), widths 64-128-256-512
+        (outputs 256-512-1024-2048)."""
+        return cls("bottleneck", (3, 4, 6, 3), 1.0, used_layers, RESNET50_CHANNELS)
+
+    @classmethod
+    def tiny(cls, used_layers: Sequence[int] = (2, 3, 4)) -> "ResNet":
+        """The CPU preset: one basic block a stage, widths 16-32-48-64 (stem 16); the
+        paper's geometry (strides, dilations, feature sides) at a fraction of its
+        cost."""
+        return cls("basic", (1, 1, 1, 1), 1.0, used_layers, RESNET_TINY_CHANNELS)
+
+    def stages(self) -> list[nn.Sequential]:
+        """The built stages `layer1`, `layer2`, … in order."""
+        return [m for name, m in self.named_children() if name.startswith("layer")]
+
+    def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """Embed `images (N, 3, H, W)` (0-255) as the used stages' features."""
+        x = self.maxpool(self.relu(self.bn1(self.conv1(images / 255.0))))
+        outputs = []
+        for index, layer in enumerate(self.stages(), start=1):
+            x = layer(x)
+            if index in self.used_layers:
+                outputs.append(x)
+        return outputs
+
+    def feature_size(self, input_size: int) -> int:
+        """Side of the last used stage's features for a square input of side
+        `input_size` (or 0); layers 2-4 share it."""
+        size = _conv_out(int(input_size), self.conv1)
+        size = _conv_out(size, self.maxpool)
+        for layer in self.stages():
+            for unit in layer:
+                for conv in (unit.conv1, unit.conv2, getattr(unit, "conv3", None)):
+                    if conv is not None:
+                        size = _conv_out(size, conv)
+        return size
+
+
+def _make_stage(
+    unit: type[BasicBlock] | type[Bottleneck],
+    inplanes: int,
+    planes: int,
+    blocks: int,
+    stride: int,
+    dilation: int,
+) -> nn.Sequential:
+    """One stage of `blocks` residual blocks; the first one projects the shortcut when
+    the shape changes: 1×1 where it neither strides nor dilates, else 3×3 (unpadded at
+    stride 2; at dilation `d`, dilated and padded by `d / 2`)."""
+    out = planes * unit.expansion
+    downsample = None
+    if stride != 1 or inplanes != out:
+        if stride == 1 and dilation == 1:
+            conv = nn.Conv2d(inplanes, out, 1, bias=False)
+        else:
+            d = dilation // 2 if dilation > 1 else 1
+            pad = d if dilation > 1 else 0
+            conv = nn.Conv2d(inplanes, out, 3, stride, pad, dilation=d, bias=False)
+        downsample = nn.Sequential(conv, nn.BatchNorm2d(out))
+    blocks_ = [unit(inplanes, planes, stride, dilation, downsample)]
+    blocks_ += [unit(out, planes, 1, dilation) for _ in range(1, blocks)]
+    return nn.Sequential(*blocks_)
+
+
+def _conv_out(size: int, layer: nn.Conv2d | nn.MaxPool2d) -> int:
+    """Output side of a convolution or pooling for an input of side `size` (or 0)."""
+    k, s, p = _pair(layer.kernel_size), _pair(layer.stride), _pair(layer.padding)
+    d = _pair(layer.dilation)
+    span = d * (k - 1) + 1
+    return (size + 2 * p - span) // s + 1 if size > 0 and size + 2 * p >= span else 0
+
+
+def _check_resnet_args(
+    block: str,
+    layers: Sequence[int],
+    width: float,
+    used_layers: Sequence[int],
+    channels: Sequence[int],
+) -> tuple[int, list[int]]:
+    """`ValueError` naming the first bad argument; returns the scaled stem and stage
+    widths."""
+    if block not in _BLOCKS:
+        raise ValueError(f"block must be one of {sorted(_BLOCKS)}, got {block!r}")
+    for name, values in (("layers", layers), ("channels", channels)):
+        count = 4 if name == "layers" else 5
+        if (
+            not isinstance(values, Sequence)
+            or len(values) != count
+            or not all(_positive_int(v) for v in values)
+        ):
+            raise ValueError(
+                f"{name} must be {count} positive integers, got {values!r}"
+            )
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not width > 0:
+        raise ValueError(f"width must be a positive number, got {width!r}")
+    used = tuple(used_layers) if isinstance(used_layers, Sequence) else ()
+    if (
+        not used
+        or not all(_positive_int(i) and i <= 4 for i in used)
+        or list(used) != sorted(set(used))
+    ):
+        raise ValueError(
+            "used_layers must be increasing stage numbers in 1 … 4, "
+            f"got {used_layers!r}"
+        )
+    stem, *planes = (max(1, int(round(c * width))) for c in channels)
+    return stem, planes
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
