@@ -5,15 +5,19 @@ The SiamFC head (Bertinetto et al. 2016) is the cross-correlation itself, `f(z, 
 over `C·h·w` products) into the range where the logistic loss trains well, and one
 learned bias `b`. The region proposal head of Faster R-CNN (Ren et al. 2015), `RPNHead`,
 slides a 3×3 convolution over a feature map and feeds two sibling 1×1 convolutions: `2k`
-objectness logits and `4k` box offsets per position.
+objectness logits and `4k` box offsets per position. SiamRPN++ (Li et al. 2019)
+replaces SiamRPN's up-channel lift by a depthwise correlation mixed afterwards
+(`DepthwiseRPN`) and averages such heads over three backbone stages (`MultiRPN`).
 """
 
 from __future__ import annotations
 
+from typing import Sequence
+
 import torch
 from torch import nn
 
-from siamlab.nn.xcorr import xcorr_batched
+from siamlab.nn.xcorr import xcorr_batched, xcorr_depthwise
 
 
 class SiamFCHead(nn.Module):
@@ -142,3 +146,174 @@ def _correlate_kernels(kernels: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     flat = kernels.reshape(n * m, c, kernels.shape[3], kernels.shape[4])
     out = torch.nn.functional.conv2d(x.reshape(1, n * c, height, width), flat, groups=n)
     return out.reshape(n, m, out.shape[-2], out.shape[-1])
+
+
+class DepthwiseXCorr(nn.Module):
+    """SiamRPN++'s correlation branch (Li et al. 2019): depthwise, then mixed.
+
+    Template and search features pass their own 3×3 convolution (no bias) + BN + ReLU
+    to `hidden` channels (`conv_kernel`, `conv_search`); each channel of the template's
+    is slid over the same channel of the search's (`xcorr_depthwise`), and a 1×1 conv +
+    BN + ReLU + 1×1 conv (`head`) mixes the `hidden` correlation maps into
+    `out_channels` outputs. Unlike `UpChannelRPN`'s lift, no layer grows with `k`, so
+    the branch is light and its parameters balanced between the two inputs.
+
+    `z (N, Cin, h, w)`, `x (N, Cin, H, W)` → `(N, out_channels, H − h + 1, W − w + 1)`.
+    """
+
+    def __init__(
+        self, in_channels: int, hidden: int, out_channels: int, kernel_size: int = 3
+    ) -> None:
+        super().__init__()
+        _check_positive(
+            in_channels=in_channels,
+            hidden=hidden,
+            out_channels=out_channels,
+            kernel_size=kernel_size,
+        )
+
+        def adapt() -> nn.Sequential:
+            return nn.Sequential(
+                nn.Conv2d(in_channels, hidden, kernel_size, bias=False),
+                nn.BatchNorm2d(hidden),
+                nn.ReLU(inplace=True),
+            )
+
+        self.conv_kernel = adapt()
+        self.conv_search = adapt()
+        self.head = nn.Sequential(
+            nn.Conv2d(hidden, hidden, 1, bias=False),
+            nn.BatchNorm2d(hidden),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(hidden, out_channels, 1),
+        )
+
+    def kernels(self, z: torch.Tensor) -> torch.Tensor:
+        """Template features `(N, Cin, h, w)` → the kernel `(N, hidden, h', w')`."""
+        return self.conv_kernel(z)
+
+    def correlate(self, kernel: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """The kernel (batch N or 1) over search features `x (N, Cin, H, W)`."""
+        return self.head(xcorr_depthwise(kernel, self.conv_search(x)))
+
+    def forward(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        return self.correlate(self.kernels(z), x)
+
+
+class DepthwiseRPN(nn.Module):
+    """SiamRPN++'s RPN head: a `DepthwiseXCorr` branch `cls` to `2k` objectness
+    logits and one `loc` to `4k` box deltas, each with `out_channels` hidden channels.
+
+    `forward(z, x)` → `(cls (N, 2k, S, S), loc (N, 4k, S, S))`, channels in the
+    layout of `UpChannelRPN` (`siamlab.anchors.per_anchor`); `kernels(z)` computes the
+    template's part once per target, `correlate(kernels, x)` the rest.
+    """
+
+    def __init__(
+        self, anchor_num: int = 5, in_channels: int = 256, out_channels: int = 256
+    ) -> None:
+        super().__init__()
+        _check_positive(anchor_num=anchor_num)
+        self.num_anchors = anchor_num
+        self.cls = DepthwiseXCorr(in_channels, out_channels, 2 * anchor_num)
+        self.loc = DepthwiseXCorr(in_channels, out_channels, 4 * anchor_num)
+
+    def kernels(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The `cls` and `loc` kernels of template features `z (N, Cin, h, w)`."""
+        return self.cls.kernels(z), self.loc.kernels(z)
+
+    def correlate(
+        self, kernels: tuple[torch.Tensor, torch.Tensor], x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """`(cls, loc)` of search features `x (N, Cin, H, W)`."""
+        return self.cls.correlate(kernels[0], x), self.loc.correlate(kernels[1], x)
+
+    def forward(
+        self, z: torch.Tensor, x: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.correlate(self.kernels(z), x)
+
+
+class MultiRPN(nn.Module):
+    """SiamRPN++'s layer-wise aggregation: a `DepthwiseRPN` per backbone stage
+    (`rpn2`, `rpn3`, `rpn4`: layer2 … layer4, as in the authors' release), their
+    outputs averaged with weights `softmax(cls_weight)` and `softmax(loc_weight)`
+    learned separately for the two branches (`weighted`), or plainly (not).
+
+    Low stages locate precisely, high ones recognise the object; the weights let the
+    training choose the mix. `z`, `x` are lists of per-stage features; outputs as
+    `DepthwiseRPN`'s. `hidden`: the heads' channels (default: each stage's input
+    channels, as in the release).
+    """
+
+    def __init__(
+        self,
+        anchor_num: int,
+        in_channels: Sequence[int],
+        weighted: bool = True,
+        hidden: int | None = None,
+    ) -> None:
+        super().__init__()
+        if isinstance(in_channels, (int, str)) or not len(in_channels):
+            raise ValueError(
+                f"in_channels must be a non-empty list, got {in_channels!r}"
+            )
+        self.num_anchors, self.weighted = anchor_num, bool(weighted)
+        for index, channels in enumerate(in_channels, start=2):
+            rpn = DepthwiseRPN(anchor_num, channels, hidden or channels)
+            self.add_module(f"rpn{index}", rpn)
+        if self.weighted:
+            self.cls_weight = nn.Parameter(torch.ones(len(in_channels)))
+            self.loc_weight = nn.Parameter(torch.ones(len(in_channels)))
+
+    def rpns(self) -> list[DepthwiseRPN]:
+        """The per-stage heads in order."""
+        return [m for m in self.children() if isinstance(m, DepthwiseRPN)]
+
+    def weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The stages' weights in the `cls` and `loc` averages (each sums to 1)."""
+        if self.weighted:
+            return self.cls_weight.softmax(0), self.loc_weight.softmax(0)
+        count = len(self.rpns())
+        device = self.rpns()[0].cls.head[3].weight.device
+        uniform = torch.full((count,), 1.0 / count, device=device)
+        return uniform, uniform
+
+    def kernels(
+        self, z: Sequence[torch.Tensor]
+    ) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Each stage's kernels of its template features."""
+        self._check_stages("z", z)
+        return [rpn.kernels(f) for rpn, f in zip(self.rpns(), z)]
+
+    def correlate(
+        self,
+        kernels: Sequence[tuple[torch.Tensor, torch.Tensor]],
+        x: Sequence[torch.Tensor],
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The weighted average of each stage's `(cls, loc)`."""
+        self._check_stages("kernels", kernels)
+        self._check_stages("x", x)
+        outputs = [rpn.correlate(k, f) for rpn, k, f in zip(self.rpns(), kernels, x)]
+        cls_weight, loc_weight = self.weights()
+        cls = sum(w * c for w, (c, _) in zip(cls_weight, outputs))
+        loc = sum(w * r for w, (_, r) in zip(loc_weight, outputs))
+        return cls, loc
+
+    def forward(
+        self, z: Sequence[torch.Tensor], x: Sequence[torch.Tensor]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.correlate(self.kernels(z), x)
+
+    def _check_stages(self, name: str, values: Sequence[object]) -> None:
+        if isinstance(values, torch.Tensor) or len(values) != len(self.rpns()):
+            raise ValueError(
+                f"{name} must be a list of {len(self.rpns())} per-stage entries, got "
+                f"{type(values).__name__} of length {len(values)}"
+            )
+
+
+def _check_positive(**values: object) -> None:
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
