@@ -465,7 +465,8 @@ def import_published_pp(state: dict[str, Any], path: str = "<state>") -> SiamRPN
         )
     state = _unwrap(state)
     resnet = layout == "r50_l234_dwxcorr"
-    model = SiamRPNPPNet(SiamRPNPPConfig.paper() if resnet else SiamRPNPPConfig.alex())
+    config = SiamRPNPPConfig.paper() if resnet else SiamRPNPPConfig.alex()
+    model = SiamRPNPPNet(config)
     target = model.state_dict()
     ours = {_release_key(name, layout): name for name in target}
     converted: dict[str, torch.Tensor] = {}
@@ -480,11 +481,13 @@ def import_published_pp(state: dict[str, Any], path: str = "<state>") -> SiamRPN
             )
         converted[name] = value.detach().to(target[name].dtype)
     for key, name in ours.items():
-        if name not in converted and not name.endswith("num_batches_tracked"):
+        if name.endswith("num_batches_tracked"):
+            converted.setdefault(name, torch.zeros_like(target[name]))
+        elif name not in converted:
             raise ValueError(f"weights {path!r}: missing key {key!r}")
     first = "backbone.conv1.weight" if resnet else "backbone.conv1.0.weight"
     converted[first] = converted[first].flip(1) * 255.0  # BGR → RGB, 0-255 → 0-1
-    model.load_state_dict(converted, strict=False)
+    model.load_state_dict(converted)
     model.release = "r50_l234_dwxcorr" if resnet else "alex_dwxcorr"
     return model.eval()
 
