@@ -226,8 +226,8 @@ class SiamRPNPPConfig:
         if self.backbone == "alexnet":
             return AlexNet(0.0625, groups=1).feature_size(input_size)
         block = RESNETS[self.backbone][0]
-        side = ResNet(block, (1, 1, 1, 1), 1.0, self.used_layers, (1,) * 5)
-        size = side.feature_size(input_size)
+        geometry = ResNet(block, (1, 1, 1, 1), 1.0, self.used_layers, (1,) * 5)
+        size = geometry.feature_size(input_size)
         if self.neck_channels is not None and size < TEMPLATE_MAX_SIDE:
             size = min(size, CENTER_SIZE)
         return size
