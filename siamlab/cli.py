@@ -392,7 +392,7 @@ def _train_siamfc(args: argparse.Namespace) -> int:
         )
     for flag in ("pairs", "init"):
         if getattr(args, flag, None) is not None:
-            raise ValueError(f"--{flag} is for siamrpn and dasiamrpn, not siamfc")
+            raise ValueError(f"--{flag} is for the RPN trackers, not siamfc")
     _check_output(args.out, "--out")
     get_device(
         args.device
@@ -446,6 +446,29 @@ def _train_dasiamrpn(args: argparse.Namespace) -> int:
 TRAINABLE["dasiamrpn"] = _train_dasiamrpn
 
 
+def _train_siamrpnpp(args: argparse.Namespace) -> int:
+    """`train siamrpnpp`: SiamRPN++ (chapter 6), see
+    `siamlab.models.siamrpn.train_from_args`."""
+    from siamlab.models.siamrpn import train_from_args
+
+    return train_from_args(args, family="siamrpnpp")
+
+
+TRAINABLE["siamrpnpp"] = _train_siamrpnpp
+
+
+def _train_centre_bias(args: argparse.Namespace) -> int:
+    """`train centre-bias`: chapter 6's padded networks, one per training shift, see
+    `siamlab.centre_bias.train_from_args`."""
+    from siamlab.centre_bias import train_from_args
+
+    _check_output(args.out, "--out")
+    return train_from_args(args)
+
+
+TRAINABLE["centre-bias"] = _train_centre_bias
+
+
 def _add_train(
     subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]",
 ) -> None:
@@ -459,7 +482,7 @@ def _add_train(
     parser.add_argument(
         "--preset",
         default="tiny",
-        help="model size: tiny (CPU) or paper (default: tiny)",
+        help="model size: tiny (CPU) or paper; siamrpnpp also alex (default: tiny)",
     )
     parser.add_argument(
         "--steps", type=int, required=True, help="total optimiser steps"

@@ -386,7 +386,7 @@ def init_from_siamfc(model: SiamRPNNet, path: str | os.PathLike | None = None) -
 LIFT_LR_FACTOR = 0.01
 
 
-def _parameter_groups(model: SiamRPNNet, lr: float) -> list[dict[str, Any]]:
+def _parameter_groups(model: nn.Module, lr: float) -> list[dict[str, Any]]:
     """The trainable parameters, the template lifts at `lr · LIFT_LR_FACTOR`.
 
     Adam moves every weight by about `lr` per step whatever its gradient; a lift's
@@ -394,7 +394,8 @@ def _parameter_groups(model: SiamRPNNet, lr: float) -> list[dict[str, Any]]:
     `Cin·3·3` sum, so one such step of all of them together changes the logits by tens
     and the loss explodes. A hundredth of the rate keeps that change below one.
     """
-    lifts = [model.head.template_cls, model.head.template_reg]
+    names = ("template_cls", "template_reg")  # UpChannelRPN's; depthwise heads: none
+    lifts = [getattr(model.head, n) for n in names if hasattr(model.head, n)]
     lifted = {id(p) for m in lifts for p in m.parameters()}
     trainable = [p for p in model.parameters() if p.requires_grad]
     return [
@@ -406,8 +407,23 @@ def _parameter_groups(model: SiamRPNNet, lr: float) -> list[dict[str, Any]]:
     ]
 
 
+def build_rpn_network(config: Any) -> nn.Module:
+    """A fresh network for `config`: `SiamRPNNet` for a `SiamRPNConfig`,
+    `SiamRPNPPNet` for a `SiamRPNPPConfig` (chapter 6)."""
+    from siamlab.models.siamrpnpp import SiamRPNPPConfig, SiamRPNPPNet
+
+    if isinstance(config, SiamRPNConfig):
+        return SiamRPNNet(config)
+    if isinstance(config, SiamRPNPPConfig):
+        return SiamRPNPPNet(config)
+    raise ValueError(
+        "config must be a SiamRPNConfig or SiamRPNPPConfig, "
+        f"got {type(config).__name__}"
+    )
+
+
 def train_siamrpn(
-    config: SiamRPNConfig,
+    config: Any,
     sequences: list,
     steps: int,
     *,
@@ -424,7 +440,8 @@ def train_siamrpn(
     progress: bool = True,
     device: torch.device | str | None = None,
     mix: PairMix | None = None,
-) -> tuple[SiamRPNNet, Any]:
+    shift: float = 32.0,
+) -> tuple[nn.Module, Any]:
     """Train SiamRPN on anchor-labelled pairs with `siamlab.train.fit`; returns
     `(model, history)`.
 
@@ -433,7 +450,10 @@ def train_siamrpn(
     shipped SiamFC-tiny; see `init_from_siamfc`); `frozen_stages`: how many of its
     first stages stay fixed (`SiamRPNNet.freeze`). `mix`: train DaSiamRPN's way, on
     `DistractorRPNSampler` pairs in these proportions (default: SiamRPN's positive
-    pairs only, `RPNPairSampler`). The checkpoint stores the config, so
+    pairs only, `RPNPairSampler`). `shift`: the search crop's centre moves from the
+    target by up to this many pixels on each axis (SiamRPN++'s spatial-aware
+    sampling uses 64). A `SiamRPNPPConfig` trains SiamRPN++ (chapter 6) the same way;
+    `pretrained` is for SiamRPN only. The checkpoint stores the config, so
     `load_siamrpn` rebuilds the model; a resumed run draws its later pairs from `seed`
     and the step it resumes at.
     """
@@ -449,8 +469,10 @@ def train_siamrpn(
         start = int(state.get("step", 0))
     seed_everything(seed)
     if model is None:
-        model = SiamRPNNet(config)
+        model = build_rpn_network(config)
         if pretrained is not None and pretrained is not False:
+            if not isinstance(model, SiamRPNNet):
+                raise ValueError("pretrained (a SiamFC backbone) is for SiamRPN only")
             init_from_siamfc(model, None if pretrained is True else pretrained)
     model.freeze(frozen_stages)
     model = model.to(target)
@@ -458,12 +480,11 @@ def train_siamrpn(
     scheduler = torch.optim.lr_scheduler.ExponentialLR(
         optimizer, gamma=(final_lr / lr) ** (1 / steps)
     )
+    options = {"max_gap": max_gap, "seed": seed + start, "max_shift": float(shift)}
     if mix is None:
-        sampler = RPNPairSampler(sequences, config, max_gap=max_gap, seed=seed + start)
+        sampler = RPNPairSampler(sequences, config, **options)
     else:
-        sampler = DistractorRPNSampler(
-            sequences, config, mix=mix, max_gap=max_gap, seed=seed + start
-        )
+        sampler = DistractorRPNSampler(sequences, config, mix=mix, **options)
     extra = {"config": config_dict(config)}
     if mix is not None:
         extra["pair_mix"] = asdict(mix)
@@ -479,7 +500,11 @@ def train_siamrpn(
         resume=resume,
         extra_state=extra,
         progress=progress,
-        desc="SiamRPN" if mix is None else "DaSiamRPN",
+        desc=(
+            "SiamRPN++"
+            if not isinstance(model, SiamRPNNet)
+            else ("SiamRPN" if mix is None else "DaSiamRPN")
+        ),
     )
     return model, history
 
@@ -489,8 +514,11 @@ def train_from_args(args: Any, family: str = "siamrpn") -> int:
     `--dataset` and write the checkpoint to `--out`.
 
     SiamRPN tiny starts from SiamFC-tiny's backbone with its first three stages fixed;
-    paper from scratch. DaSiamRPN continues from a SiamRPN checkpoint (`--init`,
-    default for tiny: the shipped SiamRPN-tiny; paper: from scratch) on
+    paper from scratch. SiamRPN++ (`family="siamrpnpp"`, presets tiny, paper, alex)
+    trains from scratch on distractor-aware pairs (or `--pairs plain`) with the
+    search crop shifted by up to 64 pixels (spatial-aware sampling). DaSiamRPN
+    continues from a SiamRPN checkpoint (`--init`, default for tiny: the shipped
+    SiamRPN-tiny; paper: from scratch) on
     distractor-aware pairs (`PairMix()`), or on SiamRPN's plain pairs with
     `--pairs plain` (the control that tells what the pairs, not the extra steps,
     bring).
@@ -499,7 +527,15 @@ def train_from_args(args: Any, family: str = "siamrpn") -> int:
 
     from siamlab.datasets import load_dataset
 
-    presets = {"tiny": SiamRPNConfig.tiny, "paper": SiamRPNConfig.paper}
+    presets: dict[str, Any] = {"tiny": SiamRPNConfig.tiny, "paper": SiamRPNConfig.paper}
+    if family == "siamrpnpp":
+        from siamlab.models.siamrpnpp import SiamRPNPPConfig
+
+        presets = {
+            "tiny": SiamRPNPPConfig.tiny,
+            "paper": SiamRPNPPConfig.paper,
+            "alex": SiamRPNPPConfig.alex,
+        }
     if args.preset not in presets:
         raise ValueError(
             f"--preset must be one of {sorted(presets)} for {family}, "
@@ -507,14 +543,14 @@ def train_from_args(args: Any, family: str = "siamrpn") -> int:
         )
     tiny = args.preset == "tiny"
     pairs = getattr(args, "pairs", None) or (
-        "distractor" if family == "dasiamrpn" else "plain"
+        "plain" if family == "siamrpn" else "distractor"
     )
     if pairs not in ("plain", "distractor"):
         raise ValueError(f"--pairs must be 'plain' or 'distractor', got {pairs!r}")
     init = getattr(args, "init", None)
     if init is not None and family != "dasiamrpn":
         raise ValueError("--init is for dasiamrpn, which continues a SiamRPN model")
-    model, pretrained = None, (True if tiny else None)
+    model, pretrained = None, (True if tiny and family == "siamrpn" else None)
     if family == "dasiamrpn":
         pretrained = None
         if init is not None or tiny:
@@ -537,9 +573,10 @@ def train_from_args(args: Any, family: str = "siamrpn") -> int:
         resume=args.resume,
         model=model,
         pretrained=pretrained,
-        frozen_stages=3 if tiny else 0,
+        frozen_stages=3 if tiny and family != "siamrpnpp" else 0,
         device=args.device,
         mix=PairMix() if pairs == "distractor" else None,
+        shift=64.0 if family == "siamrpnpp" else 32.0,
     )
     tail = history.losses[-min(50, len(history.losses)) :] or [float("nan")]
     print(

@@ -54,6 +54,18 @@ def _dasiamrpn(weights: str | None = None, device: str | None = None) -> Tracker
 TRACKERS["dasiamrpn"] = _dasiamrpn
 
 
+def _siamrpnpp(weights: str | None = None, device: str | None = None) -> Tracker:
+    """SiamRPN++ (chapter 6) with the shipped tiny checkpoint, or `weights`: a
+    siamlab checkpoint or a SiamRPN++ release file (`siamrpn_r50_l234_dwxcorr`,
+    `siamrpn_alex_dwxcorr`, with that release's settings)."""
+    from siamlab.trackers.siamrpnpp import SiamRPNPPTracker
+
+    return SiamRPNPPTracker(weights=weights, device=device)
+
+
+TRACKERS["siamrpnpp"] = _siamrpnpp
+
+
 def _accepted(factory: Callable[..., Any]) -> set[str] | None:
     """Keyword names `factory` accepts, or None if it takes `**kwargs`."""
     try:

@@ -90,12 +90,27 @@ class SiamRPNParams:
         return cls(search_size=271, adaptive=True)
 
     @classmethod
+    def siamrpnpp_r50(cls) -> "SiamRPNParams":
+        """The SiamRPN++ release's `siamrpn_r50_l234_dwxcorr` settings: k 0.05,
+        window 0.42, lr 0.38, search 255."""
+        return cls(penalty_k=0.05, window_influence=0.42, lr=0.38, search_size=255)
+
+    @classmethod
+    def siamrpnpp_alex(cls) -> "SiamRPNParams":
+        """The SiamRPN++ release's `siamrpn_alex_dwxcorr` settings: k 0.16, window
+        0.40, lr 0.30, search 287."""
+        return cls(penalty_k=0.16, window_influence=0.40, lr=0.30, search_size=287)
+
+    @classmethod
     def for_release(cls, release: str | None) -> "SiamRPNParams":
-        """The settings of a DaSiamRPN release ('vot', 'otb', 'big'); None: defaults."""
+        """The settings of a release: DaSiamRPN's 'vot', 'otb', 'big', SiamRPN++'s
+        'r50_l234_dwxcorr', 'alex_dwxcorr'; None: the defaults."""
         presets = {
             "vot": cls.dasiamrpn_vot,
             "otb": cls.dasiamrpn_otb,
             "big": cls.dasiamrpn_big,
+            "r50_l234_dwxcorr": cls.siamrpnpp_r50,
+            "alex_dwxcorr": cls.siamrpnpp_alex,
         }
         if release is None:
             return cls()
@@ -296,9 +311,7 @@ class SiamRPNTracker:
         unknown = sorted(set(changes) - known)
         if unknown:
             raise ValueError(f"unknown SiamRPNParams field(s): {', '.join(unknown)}")
-        return SiamRPNTracker(
-            self.model, replace(self.params, **changes), name=self.name
-        )
+        return type(self)(self.model, replace(self.params, **changes), name=self.name)
 
 
 def locate(
