@@ -37,23 +37,13 @@ from siamlab.shipped import shipped_weights
 # --- Translation invariance ----------------------------------------------------------
 
 
-def translation_error(
+def _check_translation_args(
     respond: Callable[[torch.Tensor], torch.Tensor],
     image: torch.Tensor,
     size: int,
-    shifts: Sequence[int] = (1, 2, 4),
-    stride: int = 8,
-) -> dict[int, float]:
-    """How far `respond` is from translation equivariance, per shift in cells.
-
-    `image (3, H, W)` must be at least `size` high and `size + max(shifts)·stride`
-    wide. Search crops `size × size` are cut from it at horizontal offsets
-    `k·stride` pixels; an equivariant `respond` (crop batch `(N, 3, size, size)` →
-    maps `(N, C, h, w)`) gives maps that are shifted copies of the first one:
-    `r_k[..., j] = r_0[..., j + k]` wherever both exist. Returns, per `k`, the
-    largest difference over that overlap divided by the largest `|r_0|` (0 for an
-    exactly equivariant network, up to float rounding).
-    """
+    shifts: Sequence[int],
+    stride: int,
+) -> list[int]:
     if not callable(respond):
         raise ValueError(f"respond must be callable, got {type(respond).__name__}")
     for name, value in (("size", size), ("stride", stride)):
@@ -73,12 +63,36 @@ def translation_error(
             f"image must be at least {size} high and {need} wide for shifts up to "
             f"{max(shifts)} cells of {stride} pixels, got {tuple(image.shape[1:])}"
         )
+    return shifts
+
+
+def translation_error_maps(
+    respond: Callable[[torch.Tensor], torch.Tensor],
+    image: torch.Tensor,
+    size: int,
+    shifts: Sequence[int] = (1, 2, 4),
+    stride: int = 8,
+) -> dict[int, np.ndarray]:
+    """Where `respond` breaks translation equivariance, per shift in cells.
+
+    `image (3, H, W)` must be at least `size` high and `size + max(shifts)·stride`
+    wide. Search crops `size × size` are cut from it at horizontal offsets
+    `k·stride` pixels; an equivariant `respond` (crop batch `(N, 3, size, size)` →
+    maps `(N, C, h, w)`) gives maps that are shifted copies of the first one:
+    `r_k[..., j] = r_0[..., j + k]` wherever both exist. Returns, per `k`, the
+    largest difference over the channels at each cell of that overlap `(h, w − k)`,
+    divided by the largest `|r_0|`: 0 everywhere for an exactly equivariant network,
+    up to float rounding.
+    """
+    shifts = _check_translation_args(respond, image, size, shifts, stride)
     offsets = [0, *shifts]
     crops = torch.stack([image[:, :size, k * stride :][..., :size] for k in offsets])
     with torch.no_grad():
         maps = respond(crops.float())
-    if maps.dim() != 4:
-        raise ValueError(f"respond must return (N, C, h, w), got {tuple(maps.shape)}")
+    if not isinstance(maps, torch.Tensor) or maps.dim() != 4:
+        raise ValueError(
+            f"respond must return (N, C, h, w), got {getattr(maps, 'shape', maps)}"
+        )
     first = maps[0]
     scale = float(first.abs().max()) or 1.0
     errors = {}
@@ -86,9 +100,23 @@ def translation_error(
         width = first.shape[-1] - k
         if width < 1:
             raise ValueError(f"a shift of {k} cells leaves no overlap of the maps")
-        difference = maps[index][..., :width] - first[..., k:]
-        errors[k] = float(difference.abs().max()) / scale
+        difference = (maps[index][..., :width] - first[..., k:]).abs().amax(dim=0)
+        errors[k] = (difference / scale).numpy().astype(np.float64)
     return errors
+
+
+def translation_error(
+    respond: Callable[[torch.Tensor], torch.Tensor],
+    image: torch.Tensor,
+    size: int,
+    shifts: Sequence[int] = (1, 2, 4),
+    stride: int = 8,
+) -> dict[int, float]:
+    """How far `respond` is from translation equivariance, per shift in cells: the
+    largest value of `translation_error_maps` (0 for an exactly equivariant network,
+    up to float rounding)."""
+    maps = translation_error_maps(respond, image, size, shifts, stride)
+    return {k: float(m.max()) for k, m in maps.items()}
 
 
 # --- The network and its training ----------------------------------------------------

@@ -179,3 +179,16 @@ def test_explorer_and_heatmaps(sequences):
     figure = wcb.plot_peak_heatmaps(results)
     assert isinstance(figure, Figure) and len(figure.axes) == 2
     assert "shift 32 px" in figure.axes[1].get_title()
+
+
+def test_error_maps_locate_the_border_effect():
+    torch.manual_seed(0)
+    padded = AlexNet(0.25, padding=True).eval()
+    maps = cb.translation_error_maps(padded, _image(), 127, shifts=(1, 2))
+    assert maps[1].shape == (15, 14) and maps[2].shape == (15, 13)
+    # cells far from both borders do not see the padding: exact there
+    assert maps[1][:, 6].max() < 1e-5 and maps[1][:, 0].max() > 1e-2
+    figure = wcb.plot_translation_errors({"padded": maps[1], "other": maps[2]})
+    assert isinstance(figure, Figure) and "largest" in figure.axes[0].get_title()
+    with pytest.raises(ValueError, match="maps"):
+        wcb.plot_translation_errors({})

@@ -24,6 +24,25 @@ from siamlab.datasets.sequence import Sequence
 from siamlab.widgets.static import ExplorerBox, explorer, fixed_layout
 
 
+def plot_translation_errors(maps: Mapping[str, np.ndarray]) -> Figure:
+    """One panel per network: `translation_error_maps` for one shift, the largest
+    difference at each cell, on one logarithmic colour scale shared by the panels."""
+    from matplotlib.colors import LogNorm
+
+    if not maps:
+        raise ValueError("maps must hold at least one error map")
+    figure = Figure(figsize=(3.0 * len(maps) + 0.8, 3.3), layout="constrained")
+    axes = figure.subplots(1, len(maps), squeeze=False)[0]
+    norm = LogNorm(vmin=1e-8, vmax=max(1.0, max(float(m.max()) for m in maps.values())))
+    for ax, (name, error) in zip(axes, maps.items()):
+        image = ax.imshow(np.maximum(error, 1e-8), cmap="inferno", norm=norm)
+        ax.set_title(f"{name}\nlargest {float(error.max()):.1e}", fontsize=9)
+        ax.set(xlabel="column", ylabel="row")
+    figure.colorbar(image, ax=list(axes), fraction=0.03, pad=0.02,
+                    label="difference / largest response")  # fmt: skip
+    return figure
+
+
 def plot_peak_heatmaps(results: Mapping[float, CentreBias]) -> Figure:
     """One panel per training shift: how many peaks of off-centre targets fell in each
     score-map cell, with the figures of `CentreBias` in the title."""
