@@ -23,6 +23,7 @@ CHAPTERS = [
         "03_rpn_anchors.md",
         "04_siamrpn.md",
         "05_dasiamrpn.md",
+        "06_siamrpnpp.md",
     )
 ]
 MAX_LINE = 88
