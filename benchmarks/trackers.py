@@ -2,9 +2,10 @@
 time of each stage, measured side by side.
 
 First the machine's fp32 matrix-multiply rate (the median of a few 2048 × 2048
-`torch.mm`, in GFLOP/s): the roofline. Then `siamfc`, `siamrpn` and `ncc` from
-`siamlab.trackers.registry.make_tracker` (the tiny presets, shipped weights) and SiamFC
-and SiamRPN at the paper presets with random weights track a 640×480 sequence of
+`torch.mm`, in GFLOP/s): the roofline. Then `siamfc`, `siamrpn`, `siamrpnpp` and `ncc`
+from `siamlab.trackers.registry.make_tracker` (the tiny presets, shipped weights) and
+SiamFC, SiamRPN and SiamRPN++ (ResNet-50) at the paper presets with random weights
+track a 640×480 sequence of
 random-ish frames (a smooth random background, a textured target moving across it).
 Each round, every tracker is initialised on frame 0 and updates through the next
 `--frames` frames; the trackers alternate round by round and the table shows medians
@@ -44,7 +45,9 @@ import siamlab.trackers.siamfc as siamfc
 import siamlab.trackers.siamrpn as siamrpn
 from siamlab.models.siamfc import SiamFCConfig, SiamFCNet
 from siamlab.models.siamrpn import SiamRPNConfig, SiamRPNNet
+from siamlab.models.siamrpnpp import SiamRPNPPConfig, SiamRPNPPNet
 from siamlab.trackers.registry import make_tracker
+from siamlab.trackers.siamrpnpp import SiamRPNPPTracker
 
 WIDTH, HEIGHT = 640, 480
 STAGES = ("crop", "network", "post")
@@ -146,6 +149,8 @@ def trackers() -> dict[str, object]:
         "siamrpn paper": siamrpn.SiamRPNTracker(
             model=SiamRPNNet(SiamRPNConfig.paper())
         ),
+        "siamrpnpp tiny": make_tracker("siamrpnpp"),
+        "siamrpnpp paper": SiamRPNPPTracker(SiamRPNPPNet(SiamRPNPPConfig.paper())),
         "ncc": make_tracker("ncc"),
     }
 
