@@ -7,6 +7,8 @@ import math
 from dataclasses import fields
 from typing import Any, TypeVar
 
+import numpy as np
+
 ConfigT = TypeVar("ConfigT")
 
 
@@ -30,6 +32,42 @@ def config_from_dict(cls: type[ConfigT], values: Any) -> ConfigT:
             f"{name} fields do not match: unknown {unknown}, missing {missing}"
         )
     return cls(**values)
+
+
+class AnchorGeometry:
+    """What an RPN config derives from its `ratios`, `scales` and `search_size` and from
+    its own `score_size_for(search_size)`: the stride, the anchor count, the score-map
+    side and the anchors (chapter 3's `anchor_grid`). Shared by `SiamRPNConfig` and
+    `SiamRPNPPConfig`, which differ in how their backbones size the score map."""
+
+    ratios: tuple[float, ...]  # fields of the dataclasses that use this mixin
+    scales: tuple[float, ...]
+    search_size: int
+
+    def score_size_for(self, search_size: int) -> int:  # pragma: no cover
+        raise NotImplementedError
+
+    @property
+    def total_stride(self) -> int:
+        return 8
+
+    @property
+    def num_anchors(self) -> int:
+        return len(self.ratios) * len(self.scales)
+
+    @property
+    def score_size(self) -> int:
+        """Side of the score maps for `search_size` (see `score_size_for`)."""
+        return self.score_size_for(self.search_size)
+
+    def anchors(self, search_size: int | None = None) -> np.ndarray:
+        """The anchors of the score map, cxcywh relative to the crop centre,
+        `(k·S·S, 4)` in anchor-major order (chapter 3's `anchor_grid`)."""
+        from siamlab.anchors import anchor_grid, anchor_shapes
+
+        size = self.score_size_for(search_size or self.search_size)
+        shapes = anchor_shapes(self.total_stride, self.ratios, self.scales)
+        return anchor_grid(size, self.total_stride, shapes)
 
 
 def check_training_args(

@@ -26,13 +26,12 @@ from torch import nn
 from siamlab.anchors import (
     SIAMRPN_RATIOS,
     SIAMRPN_SCALES,
-    anchor_grid,
     anchor_shapes,
     assign_targets,
     per_anchor,
 )
 from siamlab.datasets.pairs import DistractorPairSampler, PairMix, PairSampler
-from siamlab.models.config import check_training_args, config_from_dict
+from siamlab.models.config import AnchorGeometry, check_training_args, config_from_dict
 from siamlab.nn.backbones import AlexNet
 from siamlab.nn.heads import UpChannelRPN
 from siamlab.shipped import shipped_weights
@@ -42,7 +41,7 @@ DEFAULT_SIAMRPN_WEIGHTS = shipped_weights("siamrpn_tiny.pt")  # package data
 
 
 @dataclass(frozen=True)
-class SiamRPNConfig:
+class SiamRPNConfig(AnchorGeometry):
     """Sizes of a SiamRPN network and of its training targets.
 
     - `exemplar_size`, `search_size`: input sides (paper: 127 and 255; the DaSiamRPN
@@ -116,32 +115,12 @@ class SiamRPNConfig:
         """Rebuild a config stored with `config_dict`; every field and no other key."""
         return config_from_dict(cls, values)
 
-    @property
-    def total_stride(self) -> int:
-        return 8
-
-    @property
-    def num_anchors(self) -> int:
-        return len(self.ratios) * len(self.scales)
-
-    @property
-    def score_size(self) -> int:
-        """Side of the score maps for `search_size` (see `score_size_for`)."""
-        return self.score_size_for(self.search_size)
-
     def score_size_for(self, search_size: int) -> int:
         """Score-map side for a search crop of `search_size`: search features minus
         exemplar features plus one (both lose 2 in the head's 3×3 convolutions)."""
         backbone = AlexNet(0.0625, groups=1)
         size = backbone.feature_size(search_size)
         return size - backbone.feature_size(self.exemplar_size) + 1
-
-    def anchors(self, search_size: int | None = None) -> np.ndarray:
-        """The anchors of the score map, cxcywh relative to the crop centre,
-        `(k·S·S, 4)` in anchor-major order (chapter 3's `anchor_grid`)."""
-        size = self.score_size_for(search_size or self.search_size)
-        shapes = anchor_shapes(self.total_stride, self.ratios, self.scales)
-        return anchor_grid(size, self.total_stride, shapes)
 
 
 def _check_positive_int(name: str, value: object) -> None:

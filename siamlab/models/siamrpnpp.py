@@ -20,12 +20,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
-from siamlab.anchors import SIAMRPN_RATIOS, SIAMRPN_SCALES, anchor_grid, anchor_shapes
-from siamlab.models.config import config_from_dict
+from siamlab.anchors import SIAMRPN_RATIOS, SIAMRPN_SCALES, anchor_shapes
+from siamlab.models.config import AnchorGeometry, config_from_dict
 from siamlab.nn.backbones import (
     RESNET50_CHANNELS,
     RESNET_TINY_CHANNELS,
@@ -79,7 +78,7 @@ RELEASE_TRACKER_SETTINGS: dict[str, dict[str, float]] = {
 
 
 @dataclass(frozen=True)
-class SiamRPNPPConfig:
+class SiamRPNPPConfig(AnchorGeometry):
     """Sizes of a SiamRPN++ network and of its training targets.
 
     - `exemplar_size`, `search_size`: input sides (paper: 127 and 255; the AlexNet
@@ -193,19 +192,6 @@ class SiamRPNPPConfig:
         """Rebuild a config stored with `config_dict`; every field and no other key."""
         return config_from_dict(cls, values)
 
-    @property
-    def total_stride(self) -> int:
-        return 8
-
-    @property
-    def num_anchors(self) -> int:
-        return len(self.ratios) * len(self.scales)
-
-    @property
-    def score_size(self) -> int:
-        """Side of the score maps for `search_size` (see `score_size_for`)."""
-        return self.score_size_for(self.search_size)
-
     def score_size_for(self, search_size: int) -> int:
         """Score-map side for a search crop of `search_size`: search features minus
         template features plus one, both after the neck's crop (both lose 2 in the
@@ -213,13 +199,6 @@ class SiamRPNPPConfig:
         return (
             self._feature_side(search_size) - self._feature_side(self.exemplar_size) + 1
         )
-
-    def anchors(self, search_size: int | None = None) -> np.ndarray:
-        """The anchors of the score map, cxcywh relative to the crop centre,
-        `(k·S·S, 4)` in anchor-major order (chapter 3's `anchor_grid`)."""
-        size = self.score_size_for(search_size or self.search_size)
-        shapes = anchor_shapes(self.total_stride, self.ratios, self.scales)
-        return anchor_grid(size, self.total_stride, shapes)
 
     def _feature_side(self, input_size: int) -> int:
         """Side of the features the heads see for a square input (after the neck)."""
