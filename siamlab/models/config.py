@@ -70,6 +70,27 @@ class AnchorGeometry:
         return anchor_grid(size, self.total_stride, shapes)
 
 
+def network_from_checkpoint(
+    state: dict[str, Any], path: object, config_cls: type, network_cls: type
+) -> Any:
+    """`network_cls(config_cls.from_dict(state["config"]))` holding `state["model"]`,
+    for the loaders of checkpoints written by `siamlab train`. A config or weights that
+    do not fit are a `ValueError` naming `path`."""
+    try:
+        model = network_cls(config_cls.from_dict(state["config"]))
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"checkpoint {str(path)!r}: bad config: {error}") from error
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, TypeError, KeyError) as error:
+        detail = " ".join(str(error).split())[:300]
+        raise ValueError(
+            f"checkpoint {str(path)!r} holds weights of another model or preset than "
+            f"its config ({detail})"
+        ) from error
+    return model
+
+
 def check_training_args(
     steps: int, batch_size: int, lr: float, final_lr: float
 ) -> None:

@@ -31,7 +31,12 @@ from siamlab.anchors import (
     per_anchor,
 )
 from siamlab.datasets.pairs import DistractorPairSampler, PairMix, PairSampler
-from siamlab.models.config import AnchorGeometry, check_training_args, config_from_dict
+from siamlab.models.config import (
+    AnchorGeometry,
+    check_training_args,
+    config_from_dict,
+    network_from_checkpoint,
+)
 from siamlab.nn.backbones import AlexNet
 from siamlab.nn.heads import UpChannelRPN
 from siamlab.shipped import shipped_weights
@@ -701,16 +706,5 @@ def load_siamrpn(
             f"(featureExtract.* keys); "
             f"it holds {sorted(map(str, state))[:8]}"
         )
-    try:
-        model = SiamRPNNet(SiamRPNConfig.from_dict(state["config"]))
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"checkpoint {str(path)!r}: bad config: {error}") from error
-    try:
-        model.load_state_dict(state["model"])
-    except (RuntimeError, TypeError, KeyError) as error:
-        detail = " ".join(str(error).split())[:300]
-        raise ValueError(
-            f"checkpoint {str(path)!r} holds weights of another model or preset than "
-            f"its config ({detail})"
-        ) from error
+    model = network_from_checkpoint(state, path, SiamRPNConfig, SiamRPNNet)
     return model.to(device).eval()

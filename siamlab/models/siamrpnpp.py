@@ -24,7 +24,11 @@ import torch
 from torch import nn
 
 from siamlab.anchors import SIAMRPN_RATIOS, SIAMRPN_SCALES, anchor_shapes
-from siamlab.models.config import AnchorGeometry, config_from_dict
+from siamlab.models.config import (
+    AnchorGeometry,
+    config_from_dict,
+    network_from_checkpoint,
+)
 from siamlab.nn.backbones import (
     RESNET50_CHANNELS,
     RESNET_TINY_CHANNELS,
@@ -498,16 +502,5 @@ def load_siamrpnpp(
             "and a 'model' state dict) nor a release file of the authors' code "
             f"(backbone.* and rpn_head.* keys); it holds {sorted(map(str, state))[:8]}"
         )
-    try:
-        model = SiamRPNPPNet(SiamRPNPPConfig.from_dict(state["config"]))
-    except (ValueError, TypeError) as error:
-        raise ValueError(f"checkpoint {str(path)!r}: bad config: {error}") from error
-    try:
-        model.load_state_dict(state["model"])
-    except (RuntimeError, TypeError, KeyError) as error:
-        detail = " ".join(str(error).split())[:300]
-        raise ValueError(
-            f"checkpoint {str(path)!r} holds weights of another model or preset than "
-            f"its config ({detail})"
-        ) from error
+    model = network_from_checkpoint(state, path, SiamRPNPPConfig, SiamRPNPPNet)
     return model.to(device).eval()
