@@ -71,8 +71,31 @@ def context_size(w: float, h: float, context: float = 0.5) -> float:
 
 
 def mean_color(frame: np.ndarray) -> tuple[int, int, int]:
-    """The frame's mean RGB colour, used to fill crop regions outside the frame."""
-    return tuple(int(round(v)) for v in frame.reshape(-1, 3).mean(axis=0))  # type: ignore[return-value]
+    """The frame's mean RGB colour, used to fill crop regions outside the frame.
+
+    The pixels are summed as integers, down the rows first: the same mean as
+    `frame.reshape(-1, 3).mean(axis=0)` (the sums of 8-bit values are exact either
+    way), several times faster on a video frame.
+    """
+    height, width = frame.shape[:2]
+    dtype = np.int64 if np.issubdtype(frame.dtype, np.integer) else np.float64
+    columns = frame.reshape(height, -1).sum(axis=0, dtype=dtype)
+    total = columns.reshape(width, -1).sum(axis=0)
+    return tuple(int(round(v)) for v in total / (height * width))  # type: ignore[return-value]
+
+
+def _check_crop(
+    center: Sequence[float], side: float, out_size: int
+) -> tuple[float, float]:
+    """Check a crop's arguments; return its centre as floats."""
+    if not isinstance(out_size, (int, np.integer)) or out_size < 1:
+        raise ValueError(f"out_size must be a positive integer, got {out_size!r}")
+    if not np.isfinite(side) or side <= 0:
+        raise ValueError(f"side must be positive and finite, got {side}")
+    cx, cy = (float(v) for v in center)
+    if not (np.isfinite(cx) and np.isfinite(cy)):
+        raise ValueError(f"center must be finite, got {tuple(center)}")
+    return cx, cy
 
 
 def crop_square(
@@ -91,19 +114,24 @@ def crop_square(
     `uint8 (out, out, 3)`.
     """
     image = as_frame(frame)
-    if not isinstance(out_size, (int, np.integer)) or out_size < 1:
-        raise ValueError(f"out_size must be a positive integer, got {out_size!r}")
-    if not np.isfinite(side) or side <= 0:
-        raise ValueError(f"side must be positive and finite, got {side}")
-    cx, cy = (float(v) for v in center)
-    if not (np.isfinite(cx) and np.isfinite(cy)):
-        raise ValueError(f"center must be finite, got {tuple(center)}")
+    cx, cy = _check_crop(center, side, out_size)
     fill = mean_color(image) if fill is None else tuple(int(v) for v in fill)
+    return _resample(Image.fromarray(image), (cx, cy), side, int(out_size), fill)
+
+
+def _resample(
+    image: Image.Image,
+    center: tuple[float, float],
+    side: float,
+    out_size: int,
+    fill: tuple[int, ...],
+) -> np.ndarray:
+    """`crop_square` on a PIL image, arguments already checked."""
     half = side / 2
+    cx, cy = center
     extent = (cx - half, cy - half, cx + half, cy + half)
-    pil = Image.fromarray(image)
-    out = pil.transform(
-        (int(out_size), int(out_size)),
+    out = image.transform(
+        (out_size, out_size),
         Image.Transform.EXTENT,
         extent,
         resample=Image.Resampling.BILINEAR,
@@ -166,7 +194,8 @@ def scale_pyramid(
     one batch.
 
     Returns `uint8 (len(scales), out_size, out_size, 3)`; the tracker feeds them to the
-    network as a single mini-batch. The fill colour is computed once for the frame.
+    network as a single mini-batch. The fill colour and the frame's PIL image are made
+    once for all scales.
     """
     image = as_frame(frame)
     scales = np.asarray(scales, dtype=np.float64).reshape(-1)
@@ -175,9 +204,11 @@ def scale_pyramid(
             "scales must be a non-empty sequence of positive numbers, "
             f"got {scales.tolist()}"
         )
+    cx, cy = _check_crop(center, side, out_size)
     fill = mean_color(image)
+    pil = Image.fromarray(image)
     return np.stack(
-        [crop_square(image, center, side * s, out_size, fill) for s in scales]
+        [_resample(pil, (cx, cy), side * s, int(out_size), fill) for s in scales]
     )
 
 

@@ -84,6 +84,30 @@ def test_scale_pyramid_is_one_batch_of_crops(frame):
     np.testing.assert_array_equal(pyramid[1], C.crop_square(frame, (40, 30), 30, 31))
 
 
+def test_scale_pyramid_crops_every_scale_as_crop_square_does(frame):
+    scales = [0.5, 1 / 1.0375, 1.0, 1.0375, 3.0]
+    pyramid = C.scale_pyramid(frame, (40.3, 29.6), 30.7, 31, scales)
+    for crop, scale in zip(pyramid, scales):
+        expected = C.crop_square(frame, (40.3, 29.6), 30.7 * scale, 31)
+        np.testing.assert_array_equal(crop, expected)
+
+
+@pytest.mark.parametrize("shape", [(480, 640, 3), (7, 5, 3), (1, 1, 3)])
+def test_mean_color_is_the_rounded_float_mean(shape):
+    image = np.random.default_rng(1).integers(0, 256, shape, dtype=np.uint8)
+    expected = tuple(int(round(v)) for v in image.reshape(-1, 3).mean(axis=0))
+    assert C.mean_color(image) == expected
+
+
+def test_scale_pyramid_checks_its_arguments(frame):
+    with pytest.raises(ValueError, match="out_size"):
+        C.scale_pyramid(frame, (40, 30), 30, 0, [1.0])
+    with pytest.raises(ValueError, match="side"):
+        C.scale_pyramid(frame, (40, 30), float("nan"), 31, [1.0])
+    with pytest.raises(ValueError, match="center"):
+        C.scale_pyramid(frame, (float("inf"), 30), 30, 31, [1.0])
+
+
 def test_scale_pyramid_rejects_bad_scales(frame):
     with pytest.raises(ValueError, match="scales"):
         C.scale_pyramid(frame, (40, 30), 30, 31, [1.0, -1.0])
