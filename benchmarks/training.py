@@ -7,7 +7,9 @@ SiamFC-tiny's backbone with its first three stages fixed, as `siamlab train siam
 Adam as the library's training sets it up. Each step is timed in five stages:
 
 - data: drawing the pairs, rendering their frames and cropping them (and, for
-  SiamRPN, labelling the anchors), `sampler.batch(16)`;
+  SiamRPN, labelling the anchors), `sampler.batch(16)`; with `--workers N`, the wait
+  for the next batch of `siamlab.datasets.loader.batch_stream` (N worker processes
+  drawing ahead, as `siamlab train … --workers N` trains);
 - transfer: moving the batch to the device (nothing to move on a CPU);
 - forward: the network and the loss;
 - backward: `zero_grad` and `loss.backward()`;
@@ -17,7 +19,8 @@ The two families alternate step by step after one warm-up step each; the table s
 the median of each stage over the steps, the median step, and the data fraction of
 the step (data / step).
 
-Run: `python benchmarks/training.py [--rounds STEPS] [--threads T] [--batch-size B]`.
+Run: `python benchmarks/training.py [--rounds STEPS] [--threads T] [--batch-size B]
+[--workers N]`.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import torch
 from _common import add_common_arguments, machine, median, set_threads
 
 from siamlab.datasets import load_dataset
+from siamlab.datasets.loader import batch_stream
 from siamlab.datasets.pairs import PairSampler
 from siamlab.device import get_device, seed_everything
 from siamlab.models.siamfc import SiamFCConfig, SiamFCNet, siamfc_loss
@@ -77,11 +81,20 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def timed_step(family, batch_size: int, device: torch.device) -> dict[str, float]:
-    """Seconds of each stage of one training step."""
-    model, optimizer, sampler, loss_fn = family
+def batch_source(sampler, batch_size: int, workers: int):
+    """The `data` stage: a function returning the next batch."""
+    if workers == 0:
+        return lambda: sampler.batch(batch_size)
+    # every worker forks a copy of the one sampler: the same pairs, the same cost
+    stream = batch_stream(lambda worker: sampler, batch_size, workers)
+    return lambda: next(stream)
+
+
+def timed_step(family, draw, device: torch.device) -> dict[str, float]:
+    """Seconds of each stage of one training step; `draw()` gives the batch."""
+    model, optimizer, _, loss_fn = family
     marks = [time.perf_counter()]
-    batch = sampler.batch(batch_size)
+    batch = draw()
     marks.append(time.perf_counter())
     batch = to_device(batch, device)
     synchronize(device)
@@ -104,6 +117,9 @@ def main() -> None:
     add_common_arguments(parser, rounds=5)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--device", default=None, help="default: get_device()")
+    parser.add_argument(
+        "--workers", type=int, default=0, help="processes drawing the batches ahead"
+    )
     args = parser.parse_args()
     set_threads(args.threads)
     seed_everything(0)
@@ -113,16 +129,20 @@ def main() -> None:
         "SiamFC tiny": siamfc_family(sequences, device),
         "SiamRPN tiny": siamrpn_family(sequences, device),
     }
-    for family in families.values():
-        timed_step(family, args.batch_size, device)  # warm-up
+    draws = {
+        name: batch_source(family[2], args.batch_size, args.workers)
+        for name, family in families.items()
+    }
+    for name, family in families.items():
+        timed_step(family, draws[name], device)  # warm-up
     steps: dict[str, list[dict[str, float]]] = {name: [] for name in families}
     for _ in range(args.rounds):
         for name, family in families.items():
-            steps[name].append(timed_step(family, args.batch_size, device))
+            steps[name].append(timed_step(family, draws[name], device))
     print(machine() + f", device {device}")
     print(
         f"batch {args.batch_size}; median ms of {args.rounds} steps, the families "
-        "alternated step by step"
+        f"alternated step by step; {args.workers} data workers"
     )
     header = "".join(f"{stage:>11}" for stage in STAGES)
     print(f"{'model':>13}{header}{'step':>11}{'data share':>12}")

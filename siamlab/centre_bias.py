@@ -227,8 +227,9 @@ def centre_bias_loss(model: nn.Module, batch: PairBatch) -> torch.Tensor:
     """SiamFC's balanced logistic loss with the label disc on each target (chapter 2's
     `siamfc_labels` with the pairs' offsets)."""
     from siamlab.losses import balanced_logistic_loss, siamfc_labels
+    from siamlab.train import unwrapped
 
-    core = model.module if hasattr(model, "module") else model
+    core = unwrapped(model)
     device = next(model.parameters()).device
     response = model(batch.exemplar.to(device), batch.search.to(device))
     labels = siamfc_labels(

@@ -409,6 +409,7 @@ def _train_siamfc(args: argparse.Namespace) -> int:
         checkpoint=args.out,
         resume=args.resume,
         device=args.device,
+        workers=getattr(args, "workers", 0),
     )
     tail = history.losses[-min(50, len(history.losses)) :] or [float("nan")]
     print(
@@ -462,6 +463,8 @@ def _train_centre_bias(args: argparse.Namespace) -> int:
     `siamlab.centre_bias.train_from_args`."""
     from siamlab.centre_bias import train_from_args
 
+    if getattr(args, "workers", 0):
+        raise ValueError("--workers is for siamfc and the RPN models, not centre-bias")
     _check_output(args.out, "--out")
     return train_from_args(args)
 
@@ -512,6 +515,13 @@ def _add_train(
         help="cpu, cuda or mps (default: the fastest available)",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="processes that draw the training pairs beside the training (default: 0, "
+        "in the training process); not for centre-bias",
+    )
+    parser.add_argument(
         "--pairs",
         choices=["plain", "distractor"],
         default=None,
@@ -524,7 +534,24 @@ def _add_train(
         help="dasiamrpn: the SiamRPN checkpoint to continue (default for tiny: the "
         "shipped SiamRPN-tiny)",
     )
-    parser.set_defaults(handler=lambda args: TRAINABLE[args.model](args))
+    parser.set_defaults(handler=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    """The options every model shares, checked; under torchrun, the process group
+    joined (`siamlab.train.init_distributed`); then the model's own handler, whose
+    summary only the first process prints (it alone writes the checkpoint)."""
+    import contextlib
+    import io
+
+    from siamlab.train import init_distributed
+
+    if args.workers < 0:
+        raise ValueError(f"--workers must be 0 or more, got {args.workers}")
+    rank, _ = init_distributed()
+    quiet = contextlib.redirect_stdout(io.StringIO()) if rank > 0 else None
+    with quiet or contextlib.nullcontext():
+        return TRAINABLE[args.model](args)
 
 
 COMMANDS.append(_add_train)

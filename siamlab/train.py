@@ -265,6 +265,12 @@ def init_distributed(backend: str | None = None) -> tuple[int, int]:
     return dist.get_rank(), dist.get_world_size()
 
 
+def unwrapped(model: nn.Module) -> nn.Module:
+    """The model itself, inside the DistributedDataParallel wrapper that `fit` puts
+    around it under torchrun: loss functions read its `config` through this."""
+    return model.module if isinstance(model, DistributedDataParallel) else model
+
+
 def _distributed() -> bool:
     return dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1
 

@@ -82,9 +82,19 @@ def test_dasiamrpn_continues_the_shipped_siamrpn_on_distractor_pairs(tmp_path, c
         ("siamfc", ["--pairs", "plain"], "--pairs"),
         ("siamrpn", ["--init", "x.pt"], "--init"),
         ("dasiamrpn", ["--preset", "paper", "--init", "/no/such.pt"], "no/such.pt"),
+        ("centre-bias", ["--workers", "1"], "--workers"),
+        ("siamfc", ["--workers", "-1"], "--workers"),
     ],
 )
 def test_options_of_other_models_are_refused(tmp_path, capsys, model, extra, message):
     argv = ["train", model, "--steps", "1", "--max-sequences", "2", *extra]
     assert main([*argv, "--out", str(tmp_path / "x.pt")]) in (1, 2)
     assert message in capsys.readouterr().err
+
+
+def test_siamrpn_trains_on_pairs_from_a_worker_process(tmp_path, capsys):
+    out = tmp_path / "siamrpn.pt"
+    args = ["train", "siamrpn", "--batch-size", "2", "--max-sequences", "2"]
+    assert main([*args, "--steps", "2", "--workers", "1", "--out", str(out)]) == 0
+    assert "step 2" in capsys.readouterr().out
+    assert torch.load(out, weights_only=False)["step"] == 2

@@ -200,10 +200,11 @@ def siamfc_loss(model: SiamFCNet, batch: Any) -> torch.Tensor:
     logistic loss of the response against label discs of radius `config.radius` around
     each target (`batch.offsets`)."""
     from siamlab.losses import balanced_logistic_loss, siamfc_labels
+    from siamlab.train import unwrapped
 
     device = next(model.parameters()).device
     response = model(batch.exemplar.to(device), batch.search.to(device))
-    config = model.config
+    config = unwrapped(model).config
     labels = siamfc_labels(
         response.shape[-1], config.radius, config.total_stride, batch.offsets
     )
@@ -225,6 +226,7 @@ def train_siamfc(
     model: SiamFCNet | None = None,
     progress: bool = True,
     device: torch.device | str | None = None,
+    workers: int = 0,
 ):
     """Train SiamFC on pairs from `sequences` with `siamlab.train.fit`; returns
     `(model, history)`.
@@ -233,8 +235,10 @@ def train_siamfc(
     `steps` (the paper uses SGD from 1e-2 to 1e-5 over 50 epochs; Adam gets further in a
     few hundred steps). The checkpoint stores the config, so `load_siamfc` rebuilds the
     model from it. A resumed run draws its later pairs from `seed` and the step it
-    resumes at.
+    resumes at. `workers`: processes that draw the pairs beside the training
+    (`siamlab.datasets.loader.batch_stream`; 0 draws them in this process).
     """
+    from siamlab.datasets.loader import batch_stream, pair_seed
     from siamlab.datasets.pairs import PairSampler
     from siamlab.device import get_device, seed_everything
     from siamlab.train import check_config, fit, load_checkpoint
@@ -252,18 +256,21 @@ def train_siamfc(
     scheduler = torch.optim.lr_scheduler.ExponentialLR(
         optimizer, gamma=(final_lr / lr) ** (1 / steps)
     )
-    sampler = PairSampler(
-        sequences,
-        config.exemplar_size,
-        config.search_size,
-        max_gap=max_gap,
-        context=config.context,
-        seed=seed + start,
-    )
+
+    def sampler(worker: int) -> PairSampler:
+        return PairSampler(
+            sequences,
+            config.exemplar_size,
+            config.search_size,
+            max_gap=max_gap,
+            context=config.context,
+            seed=pair_seed(seed + start, worker),
+        )
+
     history = fit(
         model,
         optimizer,
-        sampler.batches(batch_size),
+        batch_stream(sampler, batch_size, workers),
         siamfc_loss,
         steps,
         scheduler=scheduler,

@@ -334,14 +334,14 @@ def siamrpn_loss(model: nn.Module, batch: RPNBatch) -> torch.Tensor:
     balanced cross-entropy of the sampled anchors and the smooth-L1 loss of the deltas
     on the positive ones, `λ = config.reg_weight`."""
     from siamlab.losses import rpn_classification_loss, smooth_l1_loss
+    from siamlab.train import unwrapped
 
     device = next(model.parameters()).device
     cls, loc = model(batch.exemplar.to(device), batch.search.to(device))
     logits, deltas = per_anchor(cls, 2), per_anchor(loc, 4)
-    core = model.module if hasattr(model, "module") else model  # DDP wraps the model
     classification = rpn_classification_loss(logits, batch.labels.to(device))
     regression = smooth_l1_loss(deltas, batch.deltas, batch.weights.to(device))
-    return classification + core.config.reg_weight * regression
+    return classification + unwrapped(model).config.reg_weight * regression
 
 
 # --- Training ------------------------------------------------------------------------
@@ -425,6 +425,7 @@ def train_siamrpn(
     device: torch.device | str | None = None,
     mix: PairMix | None = None,
     shift: float = 32.0,
+    workers: int = 0,
 ) -> tuple[nn.Module, Any]:
     """Train SiamRPN on anchor-labelled pairs with `siamlab.train.fit`; returns
     `(model, history)`.
@@ -439,8 +440,10 @@ def train_siamrpn(
     sampling uses 64). A `SiamRPNPPConfig` trains SiamRPN++ (chapter 6) the same way;
     `pretrained` is for SiamRPN only. The checkpoint stores the config, so
     `load_siamrpn` rebuilds the model; a resumed run draws its later pairs from `seed`
-    and the step it resumes at.
+    and the step it resumes at. `workers`: processes that draw the pairs beside the
+    training (`siamlab.datasets.loader.batch_stream`; 0 draws them in this process).
     """
+    from siamlab.datasets.loader import batch_stream, pair_seed
     from siamlab.device import get_device, seed_everything
     from siamlab.train import check_config, fit, load_checkpoint
 
@@ -464,18 +467,24 @@ def train_siamrpn(
     scheduler = torch.optim.lr_scheduler.ExponentialLR(
         optimizer, gamma=(final_lr / lr) ** (1 / steps)
     )
-    options = {"max_gap": max_gap, "seed": seed + start, "max_shift": float(shift)}
-    if mix is None:
-        sampler = RPNPairSampler(sequences, config, **options)
-    else:
-        sampler = DistractorRPNSampler(sequences, config, mix=mix, **options)
+
+    def sampler(worker: int) -> _AnchorLabelled:
+        options = {
+            "max_gap": max_gap,
+            "seed": pair_seed(seed + start, worker),
+            "max_shift": float(shift),
+        }
+        if mix is None:
+            return RPNPairSampler(sequences, config, **options)
+        return DistractorRPNSampler(sequences, config, mix=mix, **options)
+
     extra = {"config": config_dict(config)}
     if mix is not None:
         extra["pair_mix"] = asdict(mix)
     history = fit(
         model,
         optimizer,
-        sampler.batches(batch_size),
+        batch_stream(sampler, batch_size, workers),
         siamrpn_loss,
         steps,
         scheduler=scheduler,
@@ -561,6 +570,7 @@ def train_from_args(args: Any, family: str = "siamrpn") -> int:
         device=args.device,
         mix=PairMix() if pairs == "distractor" else None,
         shift=64.0 if family == "siamrpnpp" else 32.0,
+        workers=getattr(args, "workers", 0),
     )
     tail = history.losses[-min(50, len(history.losses)) :] or [float("nan")]
     print(
