@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 
 help:
 	@echo "make test   - ruff, unit tests, then every chapter validated with nbval"
-	@echo "make book   - execute every chapter and build the HTML book into _build/html"
+	@echo "make book   - build the HTML book into _build/html (chapters run by make test reused)"
 	@echo "make lab    - open the chapters in JupyterLab"
 	@echo "make package - build the sdist and wheel, install them elsewhere and smoke-test"
 	@echo "make clean  - remove build outputs (keeps .venv)"
@@ -37,18 +37,23 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 # Chapters live as MyST Markdown; nbval needs .ipynb, so jupytext converts them into a build folder.
+# The chapters nbval executed are kept, outputs included, in _build/executed (_ext/record_executed.py).
 chapters: $(STAMP)
 	rm -rf $(NOTEBOOKS) && mkdir -p $(NOTEBOOKS)
 	for chapter in $(CHAPTERS); do \
 	  $(BIN)/jupytext --quiet --to ipynb --output $(NOTEBOOKS)/$$(basename $$chapter .md).ipynb $$chapter || exit 1; \
 	done
 	if [ -z "$(CHAPTERS)" ]; then echo "no chapters to validate"; else \
-	  cd $(NOTEBOOKS) && ../../$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider \
-	    --rootdir=. -o addopts="" --timeout=900 --durations=0 *.ipynb; fi
+	  cd $(NOTEBOOKS) && TQDM_DISABLE=1 PYTHONPATH=../../_ext ../../$(BIN)/python -m pytest \
+	    --nbval-lax -p no:cacheprovider -p record_executed --rootdir=. -o addopts="" \
+	    --timeout=900 --durations=0 *.ipynb; fi
 
 test: lint unit chapters
 
+# The book shows the chapters executed by `make test` when they ran on exactly these sources and
+# packages, and executes the others itself (_ext/book_cache.py).
 book: $(STAMP)
+	$(BIN)/python _ext/book_cache.py
 	TQDM_DISABLE=1 $(BIN)/jupyter-book build . --warningiserror --keep-going
 	@test -f _build/html/index.html && echo "Book written to _build/html/index.html"
 	$(MAKE) check-book
