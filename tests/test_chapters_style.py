@@ -24,6 +24,7 @@ CHAPTERS = [
         "04_siamrpn.md",
         "05_dasiamrpn.md",
         "06_siamrpnpp.md",
+        "07_benchmark.md",
     )
 ]
 MAX_LINE = 88
