@@ -65,3 +65,50 @@ def test_stage_timing_wraps_the_trackers_pieces_and_restores_them():
     assert (siamfc.scale_pyramid, siamfc.locate, tracker.model.head) == originals
     assert "_embed" not in vars(tracker)
     assert trackers.network_gflop(tracker, frames[2]) > 1.0  # 1.62 GFLOP at 3 scales
+
+
+def test_book_budget_table_sums_the_chapters_against_the_budget():
+    import book
+
+    table = book.budget_table({"01_b": 300.0, "00_a": 150.0}, budget=900)
+    lines = table.splitlines()
+    assert lines[1].split() == ["00_a", "150.0", "16.7%"]  # sorted by chapter
+    assert lines[3].split() == ["all", "chapters", "450.0", "50.0%"]
+    assert lines[4].endswith("within")
+    assert book.budget_table({"00_a": 901.0}, budget=900).endswith("OVER")
+    with pytest.raises(ValueError, match="budget"):
+        book.budget_table({"00_a": 1.0}, budget=0)
+
+
+def test_cpu_paths_fused_network_matches_and_int8_stays_close():
+    import cpu_paths
+
+    from siamlab.models.siamrpn import load_siamrpn
+
+    net = cpu_paths._Features(load_siamrpn().eval())
+    x = cpu_paths.crops(2, size=127)
+    assert x.is_contiguous(memory_format=torch.channels_last)  # as to_tensor makes it
+    fused_net = cpu_paths.fused_channels_last(net)
+    with torch.no_grad():
+        reference = net(x)
+        fused = fused_net(x)
+        quantised = cpu_paths.int8(net, cpu_paths.crops(4, size=127, seed=1))(x)
+
+    def batch_norms(model):
+        return sum(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules())
+
+    assert batch_norms(net) > 0 and batch_norms(fused_net) == 0
+    assert cpu_paths.relative_error(fused, reference) < 1e-5
+    assert 0 < cpu_paths.relative_error(quantised.float(), reference) < 0.2
+
+
+@pytest.mark.parametrize("name", ["siamfc", "siamrpn"])
+def test_gpu_script_times_an_update_and_its_network_call(name):
+    import gpu
+
+    frames, box = trackers.random_frames(3)
+    tracker = make_tracker(name)
+    device = torch.device("cpu")
+    update, network = gpu.time_tracker(tracker, frames, box, device, amp=False)
+    assert update > 0 and network > 0  # seconds per call; no test compares times
+    assert np.all(np.isfinite(tracker.center))  # the tracker did update
