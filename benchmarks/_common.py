@@ -1,5 +1,5 @@
 """What every benchmark here shares: the machine's description, side-by-side timing
-(contenders alternated round by round, medians of rounds) and the fp32 roofline.
+(contenders alternated round by round, medians of rounds).
 
 Not a benchmark itself; the scripts import it as `_common` (Python puts the script's
 folder first on the path).
@@ -93,13 +93,3 @@ def ratio_range(slow: list[float], fast: list[float]) -> tuple[float, float, flo
     """Median, lowest and highest of the per-round ratios `slow / fast`."""
     ratios = [s / f for s, f in zip(slow, fast)]
     return statistics.median(ratios), min(ratios), max(ratios)
-
-
-def matmul_gflops(size: int = 2048, rounds: int = 5) -> float:
-    """The machine's fp32 matrix-multiply rate in GFLOP/s: the median of `rounds`
-    products of two `size × size` matrices (`2·size³` FLOP each)."""
-    generator = torch.Generator().manual_seed(0)
-    a = torch.randn(size, size, generator=generator)
-    b = torch.randn(size, size, generator=generator)
-    seconds = median(alternate({"mm": lambda: torch.mm(a, b)}, rounds)["mm"])
-    return 2 * size**3 / seconds / 1e9

@@ -1,21 +1,22 @@
 """Trackers against the machine's roofline: frames per second, FLOP per frame and the
 time of each stage, measured side by side.
 
-First the machine's fp32 matrix-multiply rate (the median of a few 2048 × 2048
-`torch.mm`, in GFLOP/s): the roofline. Then `siamfc`, `siamrpn`, `siamrpnpp` and `ncc`
-from `siamlab.trackers.registry.make_tracker` (the tiny presets, shipped weights) and
-SiamFC, SiamRPN and SiamRPN++ (ResNet-50) at the paper presets with random weights
-track a 640×480 sequence of
-random-ish frames (a smooth random background, a textured target moving across it).
-Each round, every tracker is initialised on frame 0 and updates through the next
-`--frames` frames; the trackers alternate round by round and the table shows medians
-over the rounds:
+The roofline is the machine's fp32 matrix-multiply rate (a 2048 × 2048 `torch.mm`,
+in GFLOP/s), measured again right before each tracker's turn in every round, since a
+shared machine's speed drifts within minutes. `siamfc`, `siamrpn`, `siamrpnpp` and
+`ncc` from `siamlab.trackers.registry.make_tracker` (the tiny presets, shipped
+weights) and SiamFC, SiamRPN and SiamRPN++ (ResNet-50) at the paper presets with
+random weights track a 640×480 sequence of random-ish frames (a smooth random
+background, a textured target moving across it). Each round, every tracker is
+initialised on frame 0 and updates through the next `--frames` frames; the trackers
+alternate round by round and the table shows medians over the rounds:
 
 - `fps`: updates per second;
 - `GFLOP`: per frame, counted by `torch.utils.flop_counter.FlopCounterMode` over the
   network's part of one update (SiamFC's `responses`, SiamRPN's `search`);
 - `roofline`: the fraction of the roofline the tracker reaches, GFLOP/frame × fps /
-  (matrix-multiply GFLOP/s); `net/roof`: the same for the network's time alone;
+  (matrix-multiply GFLOP/s measured just before it in the same round), median over
+  the rounds; `net/roof`: the same for the network's time alone;
 - the stages, in ms per frame, timed by wrapping the tracker's own pieces: `crop`
   (SiamFC `scale_pyramid`, SiamRPN and NCC `crop_square`), `network` (SiamFC
   `_embed` + `head`, SiamRPN `features` + `head.correlate`; for NCC the template
@@ -36,7 +37,7 @@ from contextlib import contextmanager
 import numpy as np
 import skimage.feature
 import torch
-from _common import add_common_arguments, machine, matmul_gflops, median, set_threads
+from _common import add_common_arguments, machine, median, set_threads
 from PIL import Image
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -155,13 +156,34 @@ def trackers() -> dict[str, object]:
     }
 
 
+class Roofline:
+    """The fp32 matrix-multiply rate, measured on demand: `measure()` times one
+    2048 × 2048 `torch.mm` (after a warm-up product) and returns GFLOP/s; `rates` keeps
+    every measurement."""
+
+    def __init__(self, size: int = 2048) -> None:
+        generator = torch.Generator().manual_seed(0)
+        self.a = torch.randn(size, size, generator=generator)
+        self.b = torch.randn(size, size, generator=generator)
+        self.flop = 2 * size**3
+        self.rates: list[float] = []
+        torch.mm(self.a, self.b)
+
+    def measure(self) -> float:
+        start = time.perf_counter()
+        torch.mm(self.a, self.b)
+        rate = self.flop / (time.perf_counter() - start) / 1e9
+        self.rates.append(rate)
+        return rate
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_common_arguments(parser, rounds=3)
     parser.add_argument("--frames", type=int, default=6, help="updates per round")
     args = parser.parse_args()
     set_threads(args.threads)
-    roofline = matmul_gflops()
+    roofline = Roofline()
     frames, box = random_frames(args.frames + 1)
     contenders = trackers()
     gflop = {}
@@ -172,6 +194,7 @@ def main() -> None:
     rounds: dict[str, list[dict[str, float]]] = {name: [] for name in contenders}
     for _ in range(args.rounds):
         for name, tracker in contenders.items():
+            rate = roofline.measure()
             tracker.init(frames[0], box)
             watch = Stopwatch()
             with patched(watch, tracker), torch.no_grad():
@@ -181,12 +204,15 @@ def main() -> None:
                 total = time.perf_counter() - start
             per_frame = {s: v / args.frames for s, v in watch.seconds.items()}
             per_frame["update"] = total / args.frames
+            per_frame["roofline"] = rate
             rounds[name].append(per_frame)
     print(machine())
+    rates = roofline.rates
     print(
-        f"roofline: fp32 torch.mm 2048 × 2048, {roofline:.1f} GFLOP/s; "
-        f"{WIDTH}×{HEIGHT} frames, median of {args.rounds} alternated rounds of "
-        f"{args.frames} updates"
+        f"roofline: fp32 torch.mm 2048 × 2048 before each tracker in each round, "
+        f"median {median(rates):.1f} GFLOP/s (from {min(rates):.1f} to "
+        f"{max(rates):.1f}); {WIDTH}×{HEIGHT} frames, median of {args.rounds} "
+        f"alternated rounds of {args.frames} updates"
     )
     columns = ("fps", "GFLOP", "roofline", "net/roof", "crop", "network", "post")
     print(f"{'tracker':>14}" + "".join(f"{c:>9}" for c in columns) + f"{'other':>9}")
@@ -197,11 +223,9 @@ def main() -> None:
         if gflop[name] is None:
             flops = ["–", "–", "–"]
         else:
-            flops = [
-                f"{gflop[name]:.2f}",
-                f"{gflop[name] / update / roofline:.2f}",
-                f"{gflop[name] / stage['network'] / roofline:.2f}",
-            ]
+            whole = [gflop[name] / r["update"] / r["roofline"] for r in runs]
+            net = [gflop[name] / r["network"] / r["roofline"] for r in runs]
+            flops = [f"{gflop[name]:.2f}", f"{median(whole):.2f}", f"{median(net):.2f}"]
         times = [f"{stage[s] * 1e3:.1f}" for s in STAGES]
         cells = [f"{1 / update:.1f}", *flops, *times, f"{other * 1e3:.1f}"]
         print(f"{name:>14}" + "".join(f"{c:>9}" for c in cells))

@@ -112,3 +112,10 @@ def test_gpu_script_times_an_update_and_its_network_call(name):
     update, network = gpu.time_tracker(tracker, frames, box, device, amp=False)
     assert update > 0 and network > 0  # seconds per call; no test compares times
     assert np.all(np.isfinite(tracker.center))  # the tracker did update
+
+
+def test_roofline_measures_a_rate_each_time_it_is_asked():
+    roofline = trackers.Roofline(size=64)
+    assert roofline.flop == 2 * 64**3
+    rates = [roofline.measure(), roofline.measure()]
+    assert roofline.rates == rates and all(np.isfinite(r) and r > 0 for r in rates)
