@@ -41,13 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--budget", type=float, default=BUDGET_SECONDS, help="seconds for all chapters"
     )
+    parser.add_argument(
+        "--executed",
+        type=Path,
+        default=EXECUTED,
+        help="the folder make chapters wrote (default: this checkout's)",
+    )
     args = parser.parse_args(argv)
-    stamp = read_stamp(EXECUTED)
+    stamp = read_stamp(args.executed)
     if stamp is None or not stamp.get("seconds"):
-        print(f"no executed chapters in {EXECUTED}: run `make chapters` first")
+        print(f"no executed chapters in {args.executed}: run `make chapters` first")
         return 1
     print(machine())
-    print(f"chapters as executed by nbval (`make chapters`), read from {EXECUTED}")
+    print(f"chapters as executed by nbval (`make chapters`), read from {args.executed}")
     print(budget_table(stamp["seconds"], args.budget))
     current = stamp.get("fingerprint") == fingerprint()
     print(
