@@ -71,8 +71,9 @@ def batch_stream(
     `make_sampler(0)`, drawn in this process when `fit` asks for them; with
     `workers > 0`, a DataLoader's processes draw them, `prefetch` batches ahead each,
     and hand them over in turn (worker 0's first batch, worker 1's first, …). Workers
-    run with one thread each, so on a small CPU one worker overlaps the data with the
-    step without taking the training's cores.
+    run with one PyTorch thread each, but each takes a core while it draws: they pay
+    where cores are spare (beside a GPU, or on a CPU with more cores than the training
+    uses); on two cores, drawing in this process is faster (`benchmarks/training.py`).
     """
     _check_count("batch_size", batch_size, 1)
     _check_count("workers", workers, 0)
