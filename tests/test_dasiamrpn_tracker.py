@@ -312,3 +312,12 @@ def test_search_sizes_snap_to_the_score_map(small):
     assert tracker.lost_search_size(3) == 255 + 3 * 64
     assert tracker.lost_search_size(100) == 831  # capped at 255 · 831 / 255
     assert SMALL.score_size_for(831) == 89
+
+
+def test_the_trackers_score_sizes_are_the_configs_computed_once_per_size(small):
+    tracker = DaSiamRPNTracker(small, DaSiamRPNParams(long_term=True))
+    sizes = [255, 831, 255, 503]
+    assert [tracker.score_size_for(s) for s in sizes] == [
+        SMALL.score_size_for(s) for s in sizes
+    ]
+    assert sorted(tracker._score_sizes) == [255, 503, 831]

@@ -362,6 +362,7 @@ class DaSiamRPNTracker(SiamRPNTracker):
         super().__init__(model, base, weights=weights, device=device, name=name)
         self.params: DaSiamRPNParams = params or DaSiamRPNParams(base=self.params)
         self._anchors: dict[int, np.ndarray] = {}
+        self._score_sizes: dict[int, int] = {}
 
     # --- sizes of the search region ----------------------------------------------
 
@@ -377,6 +378,13 @@ class DaSiamRPNTracker(SiamRPNTracker):
         if search_size not in self._anchors:
             self._anchors[search_size] = self.config.anchors(search_size)
         return self._anchors[search_size]
+
+    def score_size_for(self, search_size: int) -> int:
+        """The score-map side of a `search_size` crop, computed once per size (the
+        config sizes it by building a backbone, too slow to repeat every frame)."""
+        if search_size not in self._score_sizes:
+            self._score_sizes[search_size] = self.config.score_size_for(search_size)
+        return self._score_sizes[search_size]
 
     def _search_size(self, box: np.ndarray, shape: tuple[int, ...]) -> int:
         params = self.params.base
@@ -464,7 +472,7 @@ class DaSiamRPNTracker(SiamRPNTracker):
         if self.lost:
             base = replace(base, window_influence=p.lost_window_influence)
         k = self.config.num_anchors
-        size = self.config.score_size_for(self.search_size)
+        size = self.score_size_for(self.search_size)
         result = locate(
             searched.crop, scores, searched.proposals, searched.scale, base,
             self.center, self.target_size, image.shape, k, size, self.config.context,
