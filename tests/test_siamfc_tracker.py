@@ -16,7 +16,14 @@ from siamlab.nn.models import (
     load_siamfc,
 )
 from siamlab.trackers.registry import make_tracker
-from siamlab.trackers.siamfc import SiamFCParams, SiamFCTracker, cosine_window, locate
+from siamlab.trackers.siamfc import (
+    SiamFCParams,
+    SiamFCTracker,
+    bicubic_matrix,
+    cosine_window,
+    locate,
+    upsample,
+)
 
 BACKGROUND = skimage.data.astronaut()[::2, ::2].copy()  # 256 x 256 photograph
 PATCH = skimage.data.chelsea()[60:110, 150:200]  # 50 x 50, the cat's eye
@@ -129,6 +136,38 @@ def test_cosine_window_sums_to_one_and_peaks_at_the_centre():
         (135, 135),
         (136, 136),
     }
+
+
+def test_cosine_window_is_computed_once_and_read_only():
+    window = cosine_window(17)
+    assert cosine_window(17) is window
+    with pytest.raises(ValueError):
+        window[0, 0] = 1.0
+
+
+@pytest.mark.parametrize("size, factor", [(17, 16), (5, 3), (22, 8), (17, 1), (2, 5)])
+def test_upsample_is_torch_bicubic_interpolation(size, factor):
+    maps = np.random.default_rng(size).normal(0, 4, (3, size, size)).astype(np.float32)
+    expected = torch.nn.functional.interpolate(
+        torch.from_numpy(maps)[:, None],
+        size=(size * factor, size * factor),
+        mode="bicubic",
+        align_corners=False,
+    )[:, 0].numpy()
+    got = upsample(maps, factor)
+    assert got.dtype == np.float32 and got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=0, atol=2e-5)
+
+
+def test_bicubic_rows_are_partitions_of_unity_and_factor_one_is_identity():
+    matrix = bicubic_matrix(17, 16)
+    np.testing.assert_allclose(matrix.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(bicubic_matrix(9, 1), np.eye(9))
+
+
+def test_upsample_rejects_maps_that_are_not_square():
+    with pytest.raises(ValueError, match="maps must have shape"):
+        upsample(np.zeros((3, 17, 16)), 16)
 
 
 def test_params_scales_are_symmetric_powers_of_the_step():

@@ -11,12 +11,12 @@ partially (scale damping), which keeps it from drifting.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from numpy.typing import ArrayLike
 
 from siamlab.boxes import clip_to_frame
@@ -278,11 +278,70 @@ class SiamFCTracker:
         )
 
 
+@functools.lru_cache(maxsize=16)
 def cosine_window(size: int) -> np.ndarray:
     """The Hann window `(size, size)`, normalised to sum 1: high at the centre, 0 at the
-    border."""
+    border. Computed once per size and shared, so it is read-only."""
     window = np.outer(np.hanning(size), np.hanning(size))
-    return window / window.sum()
+    window = window / window.sum()
+    window.flags.writeable = False
+    return window
+
+
+BICUBIC_A = -0.75  # the cubic convolution kernel's parameter, as torch and OpenCV use
+
+
+@functools.lru_cache(maxsize=16)
+def bicubic_matrix(size: int, factor: int) -> np.ndarray:
+    """The `(size·factor, size)` matrix `M` whose product `M @ v` upsamples a signal
+    `v` of `size` samples `factor` times by bicubic interpolation, the way
+    `torch.nn.functional.interpolate(mode="bicubic", align_corners=False)` does:
+    output `i` sits at input position `(i + ½) / factor − ½`, its four nearest samples
+    are weighted by Keys' cubic kernel (a = −0.75), and a tap beyond either end takes
+    the end sample. Float64 and read-only.
+
+    Bicubic upsampling is separable, so a map `R (size, size)` upsamples as
+    `M @ R @ Mᵀ`: two small matrix products, far cheaper than interpolating every
+    output cell on its own.
+    """
+    out = size * factor
+    position = (np.arange(out) + 0.5) / factor - 0.5
+    left = np.floor(position).astype(np.int64)
+    t = position - left
+    a = BICUBIC_A
+    weights = np.stack(
+        [
+            ((a * (t + 1) - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+            ((a + 2) * t - (a + 3)) * t * t + 1,
+            ((a + 2) * (1 - t) - (a + 3)) * (1 - t) * (1 - t) + 1,
+            ((a * (2 - t) - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a,
+        ],
+        axis=1,
+    )
+    taps = np.clip(left[:, None] + np.arange(-1, 3), 0, size - 1)
+    matrix = np.zeros((out, size))
+    np.add.at(matrix, (np.repeat(np.arange(out), 4), taps.ravel()), weights.ravel())
+    matrix.flags.writeable = False
+    return matrix
+
+
+@functools.lru_cache(maxsize=16)
+def _bicubic_tensor(size: int, factor: int) -> torch.Tensor:
+    return torch.from_numpy(bicubic_matrix(size, factor).copy())
+
+
+def upsample(maps: np.ndarray, factor: int) -> np.ndarray:
+    """Square maps `(n, S, S)` upsampled `factor` times by bicubic interpolation,
+    `(n, S·factor, S·factor)` float32: `M @ R @ Mᵀ` with `bicubic_matrix`, computed
+    in float64 (the same values as torch's bicubic `interpolate` to float32
+    rounding). The products run in torch, whose threads are the network's: NumPy's
+    own BLAS threads would contend with them."""
+    maps = np.asarray(maps)
+    if maps.ndim != 3 or maps.shape[1] != maps.shape[2]:
+        raise ValueError(f"maps must have shape (n, S, S), got {maps.shape}")
+    matrix = _bicubic_tensor(maps.shape[-1], factor)
+    up = matrix @ torch.from_numpy(maps.astype(np.float64)) @ matrix.T
+    return up.float().numpy()
 
 
 def locate(
@@ -306,12 +365,7 @@ def locate(
     """
     scales = params.scales
     n, size = raw.shape[0], raw.shape[-1] * params.upsample
-    up = F.interpolate(
-        torch.from_numpy(raw)[:, None],
-        size=(size, size),
-        mode="bicubic",
-        align_corners=False,
-    )[:, 0].numpy()
+    up = upsample(raw, params.upsample)
     peaks = up.reshape(n, -1).max(axis=1)
     penalty = np.where(np.arange(n) == (n - 1) // 2, 1.0, params.scale_penalty)
     penalised = peaks * np.where(peaks > 0, penalty, 1 / penalty)
