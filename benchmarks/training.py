@@ -19,8 +19,15 @@ The two families alternate step by step after one warm-up step each; the table s
 the median of each stage over the steps, the median step, and the data fraction of
 the step (data / step).
 
+The steps are timed in the steady state of a training run: SynthTrack keeps the
+objects it cuts from the photographs (`siamlab.datasets.synth.sprite`, 2,048 of them),
+and synth-train's fit in that cache, so after the first few hundred steps of a run
+every frame is drawn from cut objects. A five-step benchmark would instead time the
+cutting: the script cuts every object of synth-train first (printed with its count),
+and `--cold` skips that to time the start of a run.
+
 Run: `python benchmarks/training.py [--rounds STEPS] [--threads T] [--batch-size B]
-[--workers N]`.
+[--workers N] [--cold]`.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import time
 import torch
 from _common import add_common_arguments, machine, median, set_threads
 
-from siamlab.datasets import load_dataset
+from siamlab.datasets import load_dataset, synth
 from siamlab.datasets.loader import batch_stream
 from siamlab.datasets.pairs import PairSampler
 from siamlab.device import get_device, seed_everything
@@ -81,6 +88,21 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def cut_every_object(sequences) -> int:
+    """Fill SynthTrack's cache of cut objects with every object of `sequences`, as a
+    long training run has it; returns how many objects there are."""
+    cuts = {layer.cut for s in sequences for layer in s.metadata["spec"].layers}
+    capacity = synth.sprite.cache_info().maxsize
+    if capacity is not None and len(cuts) > capacity:
+        raise SystemExit(
+            f"synth-train has {len(cuts)} objects, more than the {capacity} the cache "
+            "holds: a run would keep cutting them; time it with --cold"
+        )
+    for cut in cuts:
+        synth.sprite(cut)
+    return len(cuts)
+
+
 def batch_source(sampler, batch_size: int, workers: int):
     """The `data` stage: a function returning the next batch."""
     if workers == 0:
@@ -120,11 +142,17 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=0, help="processes drawing the batches ahead"
     )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="time the start of a run: do not cut SynthTrack's objects beforehand",
+    )
     args = parser.parse_args()
     set_threads(args.threads)
     seed_everything(0)
     device = get_device(args.device)
     sequences = load_dataset("synth-train")
+    objects = 0 if args.cold else cut_every_object(sequences)
     families = {
         "SiamFC tiny": siamfc_family(sequences, device),
         "SiamRPN tiny": siamrpn_family(sequences, device),
@@ -140,9 +168,14 @@ def main() -> None:
         for name, family in families.items():
             steps[name].append(timed_step(family, draws[name], device))
     print(machine() + f", device {device}")
+    state = (
+        "cold: objects cut as the pairs need them"
+        if args.cold
+        else f"steady state: all {objects} objects of synth-train cut beforehand"
+    )
     print(
         f"batch {args.batch_size}; median ms of {args.rounds} steps, the families "
-        f"alternated step by step; {args.workers} data workers"
+        f"alternated step by step; {args.workers} data workers; {state}"
     )
     header = "".join(f"{stage:>11}" for stage in STAGES)
     print(f"{'model':>13}{header}{'step':>11}{'data share':>12}")
