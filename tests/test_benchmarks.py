@@ -119,3 +119,21 @@ def test_roofline_measures_a_rate_each_time_it_is_asked():
     assert roofline.flop == 2 * 64**3
     rates = [roofline.measure(), roofline.measure()]
     assert roofline.rates == rates and all(np.isfinite(r) and r > 0 for r in rates)
+
+
+@pytest.mark.skipif(
+    not (BENCHMARKS.parent / ".git").exists(), reason="needs the git repository"
+)
+def test_versus_commit_exports_the_library_of_a_commit(tmp_path):
+    import subprocess
+
+    import versus_commit
+
+    folder = versus_commit.export("HEAD", tmp_path)
+    committed = subprocess.run(
+        ["git", "-C", str(BENCHMARKS.parent), "show", "HEAD:siamlab/__init__.py"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert (folder / "siamlab" / "__init__.py").read_bytes() == committed
+    assert sorted(p.name for p in folder.iterdir()) == ["siamlab"]
