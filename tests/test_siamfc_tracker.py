@@ -165,9 +165,21 @@ def test_bicubic_rows_are_partitions_of_unity_and_factor_one_is_identity():
     np.testing.assert_array_equal(bicubic_matrix(9, 1), np.eye(9))
 
 
-def test_upsample_rejects_maps_that_are_not_square():
-    with pytest.raises(ValueError, match="maps must have shape"):
-        upsample(np.zeros((3, 17, 16)), 16)
+@pytest.mark.parametrize(
+    "maps, factor, message",
+    [
+        (np.zeros((3, 17, 16)), 16, "maps must have shape"),
+        (np.zeros((17, 17)), 16, "maps must have shape"),
+        (np.zeros((3, 0, 0)), 16, "maps must have shape"),
+        (np.array([[["a"]]]), 16, "maps must be real numbers"),
+        (np.zeros((3, 17, 17)), 0, "factor must be a positive integer"),
+        (np.zeros((3, 17, 17)), 2.0, "factor must be a positive integer"),
+        (np.zeros((3, 17, 17)), True, "factor must be a positive integer"),
+    ],
+)
+def test_upsample_rejects_bad_maps_and_factors(maps, factor, message):
+    with pytest.raises(ValueError, match=message):
+        upsample(maps, factor)
 
 
 def test_params_scales_are_symmetric_powers_of_the_step():

@@ -291,7 +291,6 @@ def cosine_window(size: int) -> np.ndarray:
 BICUBIC_A = -0.75  # the cubic convolution kernel's parameter, as torch and OpenCV use
 
 
-@functools.lru_cache(maxsize=16)
 def bicubic_matrix(size: int, factor: int) -> np.ndarray:
     """The `(size·factor, size)` matrix `M` whose product `M @ v` upsamples a signal
     `v` of `size` samples `factor` times by bicubic interpolation, the way
@@ -304,6 +303,16 @@ def bicubic_matrix(size: int, factor: int) -> np.ndarray:
     `M @ R @ Mᵀ`: two small matrix products, far cheaper than interpolating every
     output cell on its own.
     """
+    for name, value in (("size", size), ("factor", factor)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return _bicubic_matrix(int(size), int(factor))
+
+
+@functools.lru_cache(maxsize=16)
+def _bicubic_matrix(size: int, factor: int) -> np.ndarray:
     out = size * factor
     position = (np.arange(out) + 0.5) / factor - 0.5
     left = np.floor(position).astype(np.int64)
@@ -327,7 +336,7 @@ def bicubic_matrix(size: int, factor: int) -> np.ndarray:
 
 @functools.lru_cache(maxsize=16)
 def _bicubic_tensor(size: int, factor: int) -> torch.Tensor:
-    return torch.from_numpy(bicubic_matrix(size, factor).copy())
+    return torch.from_numpy(_bicubic_matrix(size, factor).copy())
 
 
 def upsample(maps: np.ndarray, factor: int) -> np.ndarray:
@@ -337,9 +346,14 @@ def upsample(maps: np.ndarray, factor: int) -> np.ndarray:
     rounding). The products run in torch, whose threads are the network's: NumPy's
     own BLAS threads would contend with them."""
     maps = np.asarray(maps)
-    if maps.ndim != 3 or maps.shape[1] != maps.shape[2]:
-        raise ValueError(f"maps must have shape (n, S, S), got {maps.shape}")
-    matrix = _bicubic_tensor(maps.shape[-1], factor)
+    if maps.ndim != 3 or maps.shape[1] != maps.shape[2] or maps.shape[1] == 0:
+        raise ValueError(f"maps must have shape (n, S, S), S > 0, got {maps.shape}")
+    if not np.issubdtype(maps.dtype, np.number) or np.issubdtype(
+        maps.dtype, np.complexfloating
+    ):
+        raise ValueError(f"maps must be real numbers, got dtype {maps.dtype}")
+    bicubic_matrix(maps.shape[-1], factor)  # checks factor
+    matrix = _bicubic_tensor(maps.shape[-1], int(factor))
     up = matrix @ torch.from_numpy(maps.astype(np.float64)) @ matrix.T
     return up.float().numpy()
 
