@@ -1,5 +1,6 @@
 """What every benchmark here shares: the machine's description, side-by-side timing
-(contenders alternated round by round, medians of rounds).
+(contenders alternated round by round, medians of rounds) and the frames trackers are
+timed on. It imports no `siamlab`, so a benchmark may run it beside another commit's.
 
 Not a benchmark itself; the scripts import it as `_common` (Python puts the script's
 folder first on the path).
@@ -14,7 +15,11 @@ import statistics
 import time
 from typing import Callable
 
+import numpy as np
 import torch
+from PIL import Image
+
+WIDTH, HEIGHT = 640, 480
 
 
 def cpu_model() -> str:
@@ -93,3 +98,23 @@ def ratio_range(slow: list[float], fast: list[float]) -> tuple[float, float, flo
     """Median, lowest and highest of the per-round ratios `slow / fast`."""
     ratios = [s / f for s, f in zip(slow, fast)]
     return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def random_frames(count: int, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
+    """`count` uint8 frames `(480, 640, 3)` and the target's first xywh box: a
+    textured 64×48 target moving over a smooth random background."""
+    rng = np.random.default_rng(seed)
+    coarse = rng.integers(0, 256, (HEIGHT // 16, WIDTH // 16, 3), dtype=np.uint8)
+    background = np.asarray(
+        Image.fromarray(coarse).resize((WIDTH, HEIGHT), Image.Resampling.BICUBIC)
+    )
+    target = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    frames, first = [], None
+    for index in range(count):
+        x = int(200 + 120 * np.sin(index / 7))
+        y = int(200 + 60 * np.cos(index / 9))
+        frame = background.copy()
+        frame[y : y + 48, x : x + 64] = target
+        frames.append(frame)
+        first = first if first is not None else np.array([x, y, 64, 48], float)
+    return frames, first

@@ -22,8 +22,7 @@ import time
 
 import numpy as np
 import torch
-from _common import add_common_arguments, machine, median, set_threads
-from trackers import random_frames
+from _common import add_common_arguments, machine, median, random_frames, set_threads
 from training import synchronize, to_device
 
 import siamlab.trackers.siamfc as siamfc

@@ -37,8 +37,15 @@ from contextlib import contextmanager
 import numpy as np
 import skimage.feature
 import torch
-from _common import add_common_arguments, machine, median, set_threads
-from PIL import Image
+from _common import (
+    HEIGHT,
+    WIDTH,
+    add_common_arguments,
+    machine,
+    median,
+    random_frames,
+    set_threads,
+)
 from torch.utils.flop_counter import FlopCounterMode
 
 import siamlab.trackers.baselines as baselines
@@ -50,28 +57,7 @@ from siamlab.models.siamrpnpp import SiamRPNPPConfig, SiamRPNPPNet
 from siamlab.trackers.registry import make_tracker
 from siamlab.trackers.siamrpnpp import SiamRPNPPTracker
 
-WIDTH, HEIGHT = 640, 480
 STAGES = ("crop", "network", "post")
-
-
-def random_frames(count: int, seed: int = 0) -> tuple[list[np.ndarray], np.ndarray]:
-    """`count` uint8 frames `(480, 640, 3)` and the target's first xywh box: a
-    textured 64×48 target moving over a smooth random background."""
-    rng = np.random.default_rng(seed)
-    coarse = rng.integers(0, 256, (HEIGHT // 16, WIDTH // 16, 3), dtype=np.uint8)
-    background = np.asarray(
-        Image.fromarray(coarse).resize((WIDTH, HEIGHT), Image.Resampling.BICUBIC)
-    )
-    target = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
-    frames, first = [], None
-    for index in range(count):
-        x = int(200 + 120 * np.sin(index / 7))
-        y = int(200 + 60 * np.cos(index / 9))
-        frame = background.copy()
-        frame[y : y + 48, x : x + 64] = target
-        frames.append(frame)
-        first = first if first is not None else np.array([x, y, 64, 48], float)
-    return frames, first
 
 
 class Stopwatch:

@@ -11,8 +11,8 @@ first. A measurement:
   … --preset tiny` trains them (SiamRPN from SiamFC-tiny's backbone, three stages
   fixed), each in a fresh process, so the time includes the start of a run;
 - `siamfc track`, `siamrpn track`: frames per second of `update` with the shipped
-  tiny weights on 60 frames of 640×480 (a textured target moving over a smooth random
-  background, the frames of `trackers.py`).
+  tiny weights on 60 frames of 640×480 (`_common.random_frames`, the frames of
+  `trackers.py`: a textured target moving over a smooth random background).
 
 The table shows each side's median over the rounds and the ratio (this checkout's
 speed over the commit's, median of the per-round ratios). The two sides draw their
@@ -35,15 +35,17 @@ from pathlib import Path
 
 from _common import add_common_arguments, machine, median
 
-ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 
 MEASURE = """
 import json, sys, time
-import numpy as np
 import torch
-from PIL import Image
 
 steps, threads = int(sys.argv[1]), int(sys.argv[2])
+sys.path.append(sys.argv[3])  # benchmarks/, for _common (which imports no siamlab)
+from _common import random_frames
+
 if threads > 0:
     torch.set_num_threads(threads)
 import siamlab
@@ -64,20 +66,7 @@ train_siamrpn(
 )
 result["siamrpn train"] = time.perf_counter() - start
 
-rng = np.random.default_rng(0)
-coarse = rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)
-background = np.asarray(
-    Image.fromarray(coarse).resize((640, 480), Image.Resampling.BICUBIC)
-)
-target = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
-frames = []
-for index in range(61):
-    x, y = int(200 + 120 * np.sin(index / 7)), int(200 + 60 * np.cos(index / 9))
-    frame = background.copy()
-    frame[y : y + 48, x : x + 64] = target
-    frames.append(frame)
-    if index == 0:
-        first = np.array([x, y, 64, 48], float)
+frames, first = random_frames(61)
 for name in ("siamfc", "siamrpn"):
     tracker = make_tracker(name)
     tracker.init(frames[0], first)
@@ -112,7 +101,7 @@ def measure(library: Path, steps: int, threads: int) -> dict:
     """One measurement in a fresh process with `library` first on the path."""
     env = {**os.environ, "PYTHONPATH": str(library), "TQDM_DISABLE": "1"}
     done = subprocess.run(
-        [sys.executable, "-c", MEASURE, str(steps), str(threads)],
+        [sys.executable, "-c", MEASURE, str(steps), str(threads), str(HERE)],
         env=env,
         cwd=tempfile.gettempdir(),
         capture_output=True,

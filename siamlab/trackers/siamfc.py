@@ -303,12 +303,13 @@ def bicubic_matrix(size: int, factor: int) -> np.ndarray:
     `M @ R @ Mᵀ`: two small matrix products, far cheaper than interpolating every
     output cell on its own.
     """
-    for name, value in (("size", size), ("factor", factor)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return _bicubic_matrix(int(size), int(factor))
+    return _bicubic_matrix(_positive_int("size", size), _positive_int("factor", factor))
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
 
 
 @functools.lru_cache(maxsize=16)
@@ -352,8 +353,7 @@ def upsample(maps: np.ndarray, factor: int) -> np.ndarray:
         maps.dtype, np.complexfloating
     ):
         raise ValueError(f"maps must be real numbers, got dtype {maps.dtype}")
-    bicubic_matrix(maps.shape[-1], factor)  # checks factor
-    matrix = _bicubic_tensor(maps.shape[-1], int(factor))
+    matrix = _bicubic_tensor(maps.shape[-1], _positive_int("factor", factor))
     up = matrix @ torch.from_numpy(maps.astype(np.float64)) @ matrix.T
     return up.float().numpy()
 
